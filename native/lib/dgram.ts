@@ -61,6 +61,11 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
     return this.call(() => native.getsockopt(this.fd, level, name, length), `getsockopt(${level}, ${name})`);
   }
 
+  /** The bound local address as a raw sockaddr (decode with decodeSockaddr). */
+  localAddress(): Buffer {
+    return this.call(() => native.getsockname(this.fd), 'getsockname');
+  }
+
   bind(addr: Buffer): void {
     this.call(() => native.bind(this.fd, addr), 'bind');
   }
@@ -81,13 +86,16 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
    */
   startPeriodic(data: Buffer, addrs: Buffer[], intervalMs: number, control?: Buffer): NativePeriodicSender {
     if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'socket is closed');
-    const s = new native.PeriodicSender(this.fd, data, addrs, Math.round(intervalMs * 1000), control);
-    this.senders.add(s);
-    const stop = s.stop.bind(s);
-    s.stop = () => {
-      stop();
-      this.senders.delete(s);
+    const inner = new native.PeriodicSender(this.fd, data, addrs, Math.round(intervalMs * 1000), control);
+    const s: NativePeriodicSender = {
+      update: (d, us) => inner.update(d, us),
+      stats: () => inner.stats(),
+      stop: () => {
+        inner.stop();
+        this.senders.delete(s);
+      },
     };
+    this.senders.add(s);
     return s;
   }
 

@@ -332,8 +332,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     if (status < 0) {
-      self->cb_.MakeCallback(env.Global(), {ErrnoError(env, -status, "poll").Value(), Napi::Array::New(env)});
-      return;
+      // libuv turns POLLERR into UV_EBADF and stops the handle. The socket's real
+      // error (ENOBUFS after an overrun) is what recvmsg returns below; then poll again.
+      uv_poll_start(h, UV_READABLE, OnReadable);
     }
     int err;
     Napi::Value msgs = DrainInto(env, self->fd_, 4096, self->buf_, &err);
