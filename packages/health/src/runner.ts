@@ -1,0 +1,36 @@
+// What a checker implementation looks like to the scheduler.
+import type { ResolvedChecker } from './options.js';
+import type { CheckResult, HealthTarget } from './types.js';
+
+export interface CheckContext {
+  target: HealthTarget;
+  checker: ResolvedChecker;
+  /** The target's configured weight (misc_dynamic and FILE_CHECK report weights relative to it). */
+  configuredWeight: number;
+  /** Aborted at the attempt's deadline (connect_timeout / misc_timeout) or on stop/remove. */
+  signal: AbortSignal;
+}
+
+export interface WatchContext {
+  target: HealthTarget;
+  checker: ResolvedChecker;
+  configuredWeight: number;
+}
+
+/**
+ * A polled checker runs one attempt per call and resolves with its result. It
+ * must honour `signal` (close its sockets, kill its processes); a thrown error
+ * counts as a failure with code 'error'.
+ */
+export interface PollRunner {
+  run(ctx: CheckContext): Promise<CheckResult>;
+}
+
+/** An event-driven checker (FILE_CHECK) reports results when it wants; returns a stop function. */
+export interface WatchRunner {
+  watch(ctx: WatchContext, report: (r: CheckResult) => void): () => void;
+}
+
+export type CheckRunner = PollRunner | WatchRunner;
+
+export const isWatchRunner = (r: CheckRunner): r is WatchRunner => typeof (r as WatchRunner).watch === 'function';

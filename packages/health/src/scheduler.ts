@@ -1,0 +1,351 @@
+// The engine: one timer queue for every checker, a global concurrency cap, an
+// AbortController per attempt whose deadline lives in the same queue, and
+// per-server state turned into ordered up/down/weight events.
+import { EventEmitter } from 'node:events';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { systemClock, type Clock } from './clock.js';
+import { HealthConfigError } from './errors.js';
+import { checkerKey, resolveTarget, type ResolvedChecker } from './options.js';
+import { isWatchRunner, type CheckRunner } from './runner.js';
+import { aggregate, applyResult, initialCheckerState, type CheckerState } from './state.js';
+import { TimerQueue, type TimerEntry } from './timer-queue.js';
+import type { CheckResult, CheckerRef, CheckerType, HealthEvent, HealthEvents, HealthTarget, TargetStatus } from './types.js';
+
+export interface CheckSchedulerOptions {
+  clock?: Clock;
+  /** Attempts in flight at once, all checkers together (default 1024). */
+  concurrency?: number;
+  /** [0, 1) source for the warmup jitter. */
+  random?: () => number;
+  /** Checker implementations by type; defaults to the built-in ones (see defaultRunners). */
+  runners?: Partial<Record<CheckerType, CheckRunner>>;
+}
+
+interface CheckerRec {
+  index: number;
+  resolved: ResolvedChecker;
+  key: string;
+  runner: CheckRunner;
+  state: CheckerState;
+  timer?: TimerEntry;
+  deadline?: TimerEntry;
+  controller?: AbortController;
+  /** Bumped whenever an in-flight attempt's outcome must be ignored. */
+  gen: number;
+  running: boolean;
+  startedAt: number;
+  lastResult?: CheckResult;
+  lastCheck?: number;
+  nextCheck?: number;
+  unwatch?: () => void;
+  removed: boolean;
+}
+
+interface TargetRec {
+  target: HealthTarget;
+  weight: number;
+  checkers: CheckerRec[];
+  alive: boolean;
+  effWeight: number;
+}
+
+const TIMEOUT: CheckResult = { ok: false, code: 'timeout', reason: 'timeout' };
+
+export class CheckScheduler extends EventEmitter<HealthEvents> {
+  private readonly clock: Clock;
+  private readonly queue: TimerQueue;
+  private readonly limit: LimitFunction;
+  private readonly random: () => number;
+  private readonly runners: Partial<Record<CheckerType, CheckRunner>>;
+  private readonly targets = new Map<string, TargetRec>();
+  private started = false;
+  private seq = 0;
+  /** Attempts completed (for benchmarks and tests). */
+  attempts = 0;
+
+  constructor(opts: CheckSchedulerOptions = {}) {
+    super();
+    this.clock = opts.clock ?? systemClock;
+    this.queue = new TimerQueue(this.clock);
+    this.limit = pLimit(opts.concurrency ?? 1024);
+    this.random = opts.random ?? Math.random;
+    this.runners = { ...opts.runners };
+  }
+
+  /** Timer-queue entries (live and lazily cancelled): for tests. */
+  get queuedTimers(): number {
+    return this.queue.size;
+  }
+
+  /** Attempts running or waiting for a concurrency slot. */
+  get inFlight(): number {
+    return this.limit.activeCount + this.limit.pendingCount;
+  }
+
+  has(id: string): boolean {
+    return this.targets.has(id);
+  }
+
+  /** Adds a target; its checkers start (after their warmup) if the scheduler runs. */
+  add(target: HealthTarget): void {
+    if (this.targets.has(target?.id)) throw new HealthConfigError(`target ${target.id} already exists (use update)`, target);
+    const resolved = resolveTarget(target);
+    const rec: TargetRec = { target, weight: target.weight ?? 1, checkers: [], alive: true, effWeight: 0 };
+    rec.checkers = resolved.map((r, i) => this.newChecker(rec, r, i));
+    const a = aggregate(rec.weight, rec.checkers.map((c) => c.state));
+    rec.alive = a.alive;
+    rec.effWeight = a.weight;
+    this.targets.set(target.id, rec);
+    if (this.started) for (const c of rec.checkers) this.startChecker(rec, c);
+  }
+
+  /** Removes a target: its timers are cancelled and running attempts aborted. No event. */
+  remove(id: string): boolean {
+    const rec = this.targets.get(id);
+    if (!rec) return false;
+    for (const c of rec.checkers) this.stopChecker(c);
+    this.targets.delete(id);
+    return true;
+  }
+
+  /**
+   * Replaces a target's configuration. Checkers whose effective options are
+   * unchanged keep their state, schedule and running attempt; others start fresh.
+   */
+  update(target: HealthTarget): void {
+    const rec = this.targets.get(target?.id);
+    if (!rec) return this.add(target);
+    const resolved = resolveTarget(target);
+    const old = rec.checkers.slice();
+    const next: CheckerRec[] = [];
+    const fresh: CheckerRec[] = [];
+    resolved.forEach((r, i) => {
+      const key = checkerKey(r);
+      const j = old.findIndex((c) => c.key === key);
+      if (j >= 0) {
+        const c = old.splice(j, 1)[0];
+        c.index = i;
+        c.resolved = r;
+        next.push(c);
+      } else {
+        const c = this.newChecker(rec, r, i);
+        next.push(c);
+        fresh.push(c);
+      }
+    });
+    for (const c of old) this.stopChecker(c);
+    rec.target = target;
+    rec.weight = target.weight ?? 1;
+    rec.checkers = next;
+    if (this.started) for (const c of fresh) this.startChecker(rec, c);
+    this.reaggregate(rec, next[0] ? ref(next[0]) : { index: -1, type: 'TCP_CHECK' }, 'config', undefined);
+  }
+
+  /** Makes the set of targets exactly `targets`: adds, updates (keeping unchanged state), removes. */
+  apply(targets: readonly HealthTarget[]): void {
+    const ids = new Set<string>();
+    for (const t of targets) {
+      if (ids.has(t.id)) throw new HealthConfigError(`duplicate target id ${t.id}`, t);
+      ids.add(t.id);
+      resolveTarget(t); // validate everything before changing anything
+    }
+    for (const id of [...this.targets.keys()]) if (!ids.has(id)) this.remove(id);
+    for (const t of targets) {
+      const rec = this.targets.get(t.id);
+      if (!rec) this.add(t);
+      else if (!sameTarget(rec.target, t)) this.update(t);
+    }
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const rec of this.targets.values()) for (const c of rec.checkers) this.startChecker(rec, c);
+  }
+
+  /**
+   * Stops every checker. With omega set on a target's virtual server, each live
+   * target is reported down (code 'shutdown'), as keepalived does on exit.
+   */
+  stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    for (const rec of this.targets.values()) {
+      for (const c of rec.checkers) this.stopChecker(c, false);
+      const c0 = rec.checkers[0];
+      if (rec.alive && c0?.resolved.timing.omega) {
+        rec.alive = false;
+        this.emitEvent({ type: 'down', seq: 0, time: this.clock.now(), id: rec.target.id, weight: rec.effWeight, checker: ref(c0), code: 'shutdown', reason: 'shutdown (omega)' });
+      }
+    }
+    this.queue.clear();
+  }
+
+  status(): TargetStatus[];
+  status(id: string): TargetStatus | undefined;
+  status(id?: string): TargetStatus | TargetStatus[] | undefined {
+    if (id !== undefined) {
+      const rec = this.targets.get(id);
+      return rec && this.statusOf(rec);
+    }
+    return [...this.targets.values()].map((r) => this.statusOf(r));
+  }
+
+  private statusOf(rec: TargetRec): TargetStatus {
+    return {
+      id: rec.target.id,
+      alive: rec.alive,
+      weight: rec.effWeight,
+      configuredWeight: rec.weight,
+      checkers: rec.checkers.map((c) => ({
+        index: c.index,
+        type: c.resolved.type,
+        up: c.state.up,
+        hasRun: c.state.hasRun,
+        retryIt: c.state.retryIt,
+        weightDelta: c.state.weightDelta,
+        lastResult: c.lastResult,
+        lastCheck: c.lastCheck,
+        nextCheck: c.nextCheck,
+        running: c.running,
+      })),
+    };
+  }
+
+  private newChecker(rec: TargetRec, r: ResolvedChecker, index: number): CheckerRec {
+    const runner = this.runners[r.type];
+    if (!runner) throw new HealthConfigError(`${rec.target.id}: no runner for ${r.type}`, rec.target);
+    return { index, resolved: r, key: checkerKey(r), runner, state: initialCheckerState(r.timing), gen: 0, running: false, startedAt: 0, removed: false };
+  }
+
+  private startChecker(rec: TargetRec, c: CheckerRec): void {
+    if (c.removed) return;
+    if (isWatchRunner(c.runner)) {
+      if (!c.unwatch) {
+        const gen = c.gen;
+        c.unwatch = c.runner.watch({ target: rec.target, checker: c.resolved, configuredWeight: rec.weight }, (r) => {
+          if (c.removed || gen !== c.gen || !this.started) return;
+          this.complete(rec, c, r, 0);
+        });
+      }
+      return;
+    }
+    if (c.timer || c.running) return;
+    const w = c.resolved.timing.warmup;
+    this.scheduleNext(rec, c, w > 0 ? this.random() * w : 0);
+  }
+
+  private stopChecker(c: CheckerRec, removed = true): void {
+    c.removed = removed;
+    c.gen++;
+    this.queue.cancel(c.timer);
+    this.queue.cancel(c.deadline);
+    c.timer = c.deadline = undefined;
+    c.nextCheck = undefined;
+    if (c.controller) c.controller.abort(new Error('checker stopped'));
+    c.controller = undefined;
+    c.running = false;
+    c.unwatch?.();
+    c.unwatch = undefined;
+  }
+
+  private scheduleNext(rec: TargetRec, c: CheckerRec, delay: number): void {
+    c.nextCheck = this.clock.now() + delay;
+    c.timer = this.queue.schedule(delay, () => {
+      c.timer = undefined;
+      this.launch(rec, c);
+    });
+  }
+
+  private launch(rec: TargetRec, c: CheckerRec): void {
+    if (c.removed || !this.started || c.running) return;
+    c.running = true;
+    const gen = c.gen;
+    const runner = c.runner as Exclude<CheckRunner, { watch: unknown }>;
+    void this.limit(() => {
+      if (gen !== c.gen) return undefined;
+      const controller = new AbortController();
+      c.controller = controller;
+      c.startedAt = this.clock.now();
+      // The deadline sits in the shared queue: no timer per attempt.
+      c.deadline = this.queue.schedule(c.resolved.timing.timeout, () => {
+        c.deadline = undefined;
+        if (gen !== c.gen) return;
+        controller.abort(new Error('timeout'));
+        this.finish(rec, c, gen, TIMEOUT);
+      });
+      let p: Promise<CheckResult>;
+      try {
+        p = runner.run({ target: rec.target, checker: c.resolved, configuredWeight: rec.weight, signal: controller.signal });
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      return p.then(
+        (r) => this.finish(rec, c, gen, controller.signal.aborted ? TIMEOUT : r),
+        (e: unknown) => this.finish(rec, c, gen, controller.signal.aborted ? TIMEOUT : errorResult(e)),
+      );
+    });
+  }
+
+  private finish(rec: TargetRec, c: CheckerRec, gen: number, r: CheckResult): void {
+    if (gen !== c.gen) return;
+    c.gen++;
+    this.queue.cancel(c.deadline);
+    c.deadline = undefined;
+    c.controller = undefined;
+    c.running = false;
+    this.attempts++;
+    const duration = this.clock.now() - c.startedAt;
+    this.complete(rec, c, r, duration);
+  }
+
+  private complete(rec: TargetRec, c: CheckerRec, r: CheckResult, duration: number): void {
+    c.lastResult = r;
+    c.lastCheck = this.clock.now();
+    if (this.listenerCount('check') > 0) {
+      this.emit('check', { type: 'check', seq: this.seq++, time: c.lastCheck, id: rec.target.id, checker: ref(c), result: r, duration });
+    }
+    const step = applyResult(c.state, r, c.resolved.timing, rec.weight);
+    c.state = step.state;
+    const reason = r.ok ? (r.detail ?? 'check ok') : r.reason;
+    this.reaggregate(rec, ref(c), reason, r.ok ? undefined : r.code);
+    if (!isWatchRunner(c.runner) && this.started && !c.removed) this.scheduleNext(rec, c, step.delay);
+  }
+
+  private reaggregate(rec: TargetRec, cref: CheckerRef, reason: string, code: import('./types.js').FailureCode | undefined): void {
+    const a = aggregate(rec.weight, rec.checkers.map((c) => c.state));
+    const now = this.clock.now();
+    const id = rec.target.id;
+    if (a.weight !== rec.effWeight) {
+      const previous = rec.effWeight;
+      rec.effWeight = a.weight;
+      this.emitEvent({ type: 'weight', seq: 0, time: now, id, weight: a.weight, previous, checker: cref, reason });
+    }
+    if (a.alive !== rec.alive) {
+      rec.alive = a.alive;
+      if (a.alive) this.emitEvent({ type: 'up', seq: 0, time: now, id, weight: a.weight, checker: cref });
+      else this.emitEvent({ type: 'down', seq: 0, time: now, id, weight: a.weight, checker: cref, code: code ?? 'error', reason });
+    }
+  }
+
+  private emitEvent(e: HealthEvent): void {
+    e.seq = this.seq++;
+    if (e.type === 'up') this.emit('up', e);
+    else if (e.type === 'down') this.emit('down', e);
+    else this.emit('weight', e);
+    this.emit('change', e);
+  }
+}
+
+function ref(c: CheckerRec): CheckerRef {
+  return { index: c.index, type: c.resolved.type };
+}
+
+function errorResult(e: unknown): CheckResult {
+  const err = e as NodeJS.ErrnoException;
+  return { ok: false, code: 'error', reason: err?.message ?? String(e) };
+}
+
+function sameTarget(a: HealthTarget, b: HealthTarget): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
