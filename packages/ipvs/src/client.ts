@@ -1,0 +1,397 @@
+// IpvsClient: the imperative IPVS API bound to one network namespace. Every call
+// validates its input first (nothing is sent for bad input), and every kernel
+// refusal comes back as an IpvsError naming the object.
+import { LvsdError, NetlinkError, NetlinkSocket, consts, resolveFamily, type GenlFamily, type NlMessage, type Writer } from '@lvsd/native';
+import { Cmd, IPVS_GENL_NAME, familyNumber, type DaemonState } from './abi.js';
+import { BatchChannel } from './batch.js';
+import {
+  body,
+  decodeDaemonMessage,
+  decodeDestMessage,
+  decodeInfo,
+  decodeServiceMessage,
+  decodeTimeouts,
+  serviceKeyAttr,
+} from './codec.js';
+import { IpvsError, invalid, mapKernelError } from './errors.js';
+import { normalizeDestination, normalizeKey, normalizeService } from './normalize.js';
+import {
+  familyOf,
+  type Destination,
+  type DestinationSpec,
+  type IpvsInfo,
+  type Service,
+  type ServiceKey,
+  type ServiceSpec,
+  type SyncDaemon,
+  type Timeouts,
+} from './types.js';
+
+export interface IpvsClientOptions {
+  /** Network namespace: a path (/var/run/netns/NAME, /proc/PID/ns/net) or an open fd. Default: the caller's. */
+  netns?: string | number;
+  signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** One change of a batch, in canonical form (what the planner produces). */
+export type IpvsOp =
+  | { kind: 'add-service'; service: Service }
+  | { kind: 'edit-service'; service: Service; previous?: Service }
+  | { kind: 'delete-service'; service: Service }
+  | { kind: 'add-destination'; service: Service; destination: Destination }
+  | { kind: 'edit-destination'; service: Service; destination: Destination; previous?: Destination }
+  | { kind: 'delete-destination'; service: Service; destination: Destination };
+
+/** Per operation: null when the kernel accepted it, else the error. */
+export interface BatchResult {
+  results: (IpvsError | null)[];
+  errors: IpvsError[];
+  /** Messages sent and sendmsg calls used. */
+  messages: number;
+  datagrams: number;
+}
+
+/** A whole IPVS table: every service with its destinations. */
+export interface TableSnapshot {
+  services: { service: Service; destinations: Destination[] }[];
+}
+
+const cmdOf: Record<IpvsOp['kind'], number> = {
+  'add-service': Cmd.NEW_SERVICE,
+  'edit-service': Cmd.SET_SERVICE,
+  'delete-service': Cmd.DEL_SERVICE,
+  'add-destination': Cmd.NEW_DEST,
+  'edit-destination': Cmd.SET_DEST,
+  'delete-destination': Cmd.DEL_DEST,
+};
+
+type KeyLike = ServiceKey | ServiceSpec | Service;
+type Canon = ReturnType<typeof normalizeKey>;
+
+export class IpvsClient {
+  readonly family: GenlFamily;
+  private readonly sock: NetlinkSocket;
+  private readonly bulk: BatchChannel;
+  private closed = false;
+
+  private constructor(sock: NetlinkSocket, bulk: BatchChannel, family: GenlFamily) {
+    this.sock = sock;
+    this.bulk = bulk;
+    this.family = family;
+  }
+
+  /** Opens the sockets and resolves the IPVS family; LVSD_ERR_IPVS_UNAVAILABLE when ip_vs is not loaded. */
+  static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
+    opts.signal?.throwIfAborted();
+    const sock = NetlinkSocket.open(consts.NETLINK_GENERIC, { netns: opts.netns });
+    let family: GenlFamily;
+    try {
+      family = await resolveFamily(sock, IPVS_GENL_NAME, { signal: opts.signal });
+    } catch (e) {
+      sock.close();
+      if ((e as LvsdError)?.code === 'LVSD_ERR_FAMILY_NOT_FOUND') {
+        throw new IpvsError('LVSD_ERR_IPVS_UNAVAILABLE', 'IPVS is not available: the ip_vs kernel module is not loaded (modprobe ip_vs)', {
+          errno: (e as LvsdError).errno,
+          object: { family: IPVS_GENL_NAME },
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    let bulk: BatchChannel;
+    try {
+      bulk = BatchChannel.open(opts.netns);
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+    return new IpvsClient(sock, bulk, family);
+  }
+
+  /** Messages and datagrams sent so far (both sockets), for tests and benchmarks. */
+  get counters(): { messages: number; sendmsg: number } {
+    return {
+      messages: this.sock.counters.messages + this.bulk.counters.messages,
+      sendmsg: this.sock.counters.sendmsg + this.bulk.counters.sendmsg,
+    };
+  }
+
+  // ---- services ----
+
+  async addService(spec: ServiceSpec, opts: CallOptions = {}): Promise<void> {
+    const s = normalizeService(spec);
+    await this.one(Cmd.NEW_SERVICE, (w) => body.newService(w, s), { service: s }, opts);
+  }
+
+  /** Changes scheduler, flags, persistence of an existing service (ipvsadm -E): give the whole service. */
+  async editService(spec: ServiceSpec, opts: CallOptions = {}): Promise<void> {
+    const s = normalizeService(spec);
+    await this.one(Cmd.SET_SERVICE, (w) => body.setService(w, s), { service: s }, opts);
+  }
+
+  async deleteService(key: KeyLike, opts: CallOptions = {}): Promise<void> {
+    const k = normalizeKey(key);
+    await this.one(Cmd.DEL_SERVICE, (w) => body.delService(w, k), { service: k }, opts);
+  }
+
+  async listServices(opts: CallOptions = {}): Promise<Service[]> {
+    const msgs = await this.dumpCmd(Cmd.GET_SERVICE, (w) => body.getService(w), {}, opts);
+    const out: Service[] = [];
+    for (const m of msgs) {
+      const s = decodeServiceMessage(m);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** One service; LVSD_ERR_IPVS_NOT_FOUND if it does not exist. */
+  async getService(key: KeyLike, opts: CallOptions = {}): Promise<Service> {
+    const k = normalizeKey(key);
+    const msgs = await this.requestCmd(Cmd.GET_SERVICE, (w) => body.getService(w, k), { service: k }, opts);
+    for (const m of msgs) {
+      const s = decodeServiceMessage(m);
+      if (s) return s;
+    }
+    throw new IpvsError('LVSD_ERR_IPVS_NOT_FOUND', 'get service: no such service', { object: { service: k } });
+  }
+
+  // ---- destinations ----
+
+  async addDestination(service: KeyLike, dest: DestinationSpec, opts: CallOptions = {}): Promise<void> {
+    const k = normalizeKey(service);
+    const d = normalizeDestination(dest, k as Service);
+    const key = serviceKeyAttr(k);
+    await this.one(Cmd.NEW_DEST, (w) => body.newDest(w, key, d), { service: k, destination: d }, opts);
+  }
+
+  async editDestination(service: KeyLike, dest: DestinationSpec, opts: CallOptions = {}): Promise<void> {
+    const k = normalizeKey(service);
+    const d = normalizeDestination(dest, k as Service);
+    const key = serviceKeyAttr(k);
+    await this.one(Cmd.SET_DEST, (w) => body.setDest(w, key, d), { service: k, destination: d }, opts);
+  }
+
+  async deleteDestination(service: KeyLike, dest: { address: string; port?: number }, opts: CallOptions = {}): Promise<void> {
+    const k = normalizeKey(service);
+    const d = destKey(dest, k);
+    const key = serviceKeyAttr(k);
+    await this.one(Cmd.DEL_DEST, (w) => body.delDest(w, key, d), { service: k, destination: d }, opts);
+  }
+
+  /** The destinations of a service (empty for a service that does not exist: the kernel's dump says nothing). */
+  async listDestinations(service: KeyLike, opts: CallOptions = {}): Promise<Destination[]> {
+    const k = normalizeKey(service);
+    return this.dumpDests(k, serviceKeyAttr(k), opts);
+  }
+
+  private async dumpDests(k: Canon, key: Buffer, opts: CallOptions): Promise<Destination[]> {
+    const msgs = await this.dumpCmd(Cmd.GET_DEST, (w) => body.getDest(w, key), { service: k }, opts);
+    const af = familyNumber(k.family);
+    const out: Destination[] = [];
+    for (const m of msgs) {
+      const d = decodeDestMessage(m, af);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+
+  /** Every service with its destinations (ipvsadm -Sn). */
+  async dumpTable(opts: CallOptions = {}): Promise<TableSnapshot> {
+    const services = await this.listServices(opts);
+    const out: TableSnapshot = { services: [] };
+    // One dump at a time: a netlink socket runs a single dump, and each needs the read that completes it.
+    for (const s of services) {
+      out.services.push({ service: s, destinations: await this.dumpDests(s as Canon, serviceKeyAttr(s), opts) });
+    }
+    return out;
+  }
+
+  // ---- global settings ----
+
+  async getInfo(opts: CallOptions = {}): Promise<IpvsInfo> {
+    const msgs = await this.requestCmd(Cmd.GET_INFO, (w) => body.getInfo(w), {}, opts);
+    if (!msgs[0]) throw new IpvsError('LVSD_ERR_IPVS_KERNEL', 'get info: empty reply');
+    return decodeInfo(msgs[0]);
+  }
+
+  async getTimeouts(opts: CallOptions = {}): Promise<Timeouts> {
+    const msgs = await this.requestCmd(Cmd.GET_CONFIG, (w) => body.getConfig(w), {}, opts);
+    if (!msgs[0]) throw new IpvsError('LVSD_ERR_IPVS_KERNEL', 'get timeouts: empty reply');
+    return decodeTimeouts(msgs[0]);
+  }
+
+  /** ipvsadm --set tcp tcpfin udp: seconds; an omitted or 0 value is left unchanged. */
+  async setTimeouts(t: Partial<Timeouts>, opts: CallOptions = {}): Promise<void> {
+    for (const [k, v] of Object.entries(t)) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0x7fffffff)) throw invalid(`timeout ${k} must be seconds 0..2147483647, got ${v}`, { timeouts: t });
+    }
+    await this.one(Cmd.SET_CONFIG, (w) => body.setConfig(w, t), { timeouts: t }, opts);
+  }
+
+  // ---- sync daemons ----
+
+  async startDaemon(d: SyncDaemon, opts: CallOptions = {}): Promise<void> {
+    if (d.state !== 'master' && d.state !== 'backup') throw invalid(`sync daemon state must be master or backup, got ${String(d.state)}`, { daemon: d });
+    if (!d.interface || Buffer.byteLength(d.interface) >= 16) throw invalid(`sync daemon needs an interface name of 1..15 bytes`, { daemon: d });
+    if (!Number.isInteger(d.syncId) || d.syncId < 0 || d.syncId > 255) throw invalid(`sync id must be 0..255, got ${d.syncId}`, { daemon: d });
+    if (d.mcastGroup !== undefined) {
+      if (!familyOf(d.mcastGroup)) throw invalid(`bad multicast group ${JSON.stringify(d.mcastGroup)}`, { daemon: d });
+    }
+    if (d.mcastPort !== undefined && (!Number.isInteger(d.mcastPort) || d.mcastPort < 1 || d.mcastPort > 65535)) throw invalid(`bad multicast port ${d.mcastPort}`, { daemon: d });
+    if (d.mcastTtl !== undefined && (!Number.isInteger(d.mcastTtl) || d.mcastTtl < 1 || d.mcastTtl > 255)) throw invalid(`bad multicast ttl ${d.mcastTtl}`, { daemon: d });
+    await this.one(Cmd.NEW_DAEMON, (w) => body.newDaemon(w, d), { daemon: d }, opts);
+  }
+
+  /**
+   * Stops a sync daemon. The kernel waits for its thread here and has been seen to
+   * hang, so the send runs off the event loop (sendBlocking).
+   */
+  async stopDaemon(state: DaemonState, opts: CallOptions = {}): Promise<void> {
+    if (state !== 'master' && state !== 'backup') throw invalid(`sync daemon state must be master or backup, got ${String(state)}`, { daemon: { state } });
+    this.assertOpen();
+    let err: NetlinkError | null;
+    try {
+      err = await this.sock.sendBlocking({ type: this.family.id, body: (w) => body.delDaemon(w, state), object: { daemon: { state } } }, opts);
+    } catch (e) {
+      throw this.mapThrown(e, Cmd.DEL_DAEMON, { daemon: { state } });
+    }
+    if (err) throw mapKernelError(err.errno!, Cmd.DEL_DAEMON, { daemon: { state } }, err.extack, err);
+  }
+
+  async listDaemons(opts: CallOptions = {}): Promise<SyncDaemon[]> {
+    const msgs = await this.dumpCmd(Cmd.GET_DAEMON, (w) => body.getDaemon(w), {}, opts);
+    return msgs.map(decodeDaemonMessage).filter((d): d is SyncDaemon => !!d);
+  }
+
+  /** Zeroes the counters of one service, or of all (ipvsadm -Z). */
+  async zero(service?: KeyLike, opts: CallOptions = {}): Promise<void> {
+    const k = service ? normalizeKey(service) : undefined;
+    await this.one(Cmd.ZERO, (w) => body.zero(w, k), k ? { service: k } : {}, opts);
+  }
+
+  /** Deletes every service in the namespace (ipvsadm -C). Never called implicitly. */
+  async flush(opts: CallOptions = {}): Promise<void> {
+    await this.one(Cmd.FLUSH, (w) => body.flush(w), {}, opts);
+  }
+
+  // ---- batches ----
+
+  /**
+   * Sends the operations in order, ~1,000 per sendmsg, and reports a result per
+   * operation. The kernel carries on after a failure, so later operations still run;
+   * an add-destination after a failed add-service fails with NOT_FOUND.
+   * Operations must be canonical (from plan() or the normalize functions); pass
+   * `validate: true` to check specs built by hand.
+   */
+  async applyBatch(ops: readonly IpvsOp[], opts: CallOptions & { validate?: boolean } = {}): Promise<BatchResult> {
+    this.assertOpen();
+    const list = opts.validate ? ops.map(canonicalOp) : ops;
+    const before = { m: this.bulk.counters.messages, s: this.bulk.counters.sendmsg };
+    let lastSvc: Service | undefined;
+    let lastKey: Buffer = Buffer.alloc(0);
+    const keyOf = (s: Service): Buffer => {
+      if (s !== lastSvc) {
+        lastSvc = s;
+        lastKey = serviceKeyAttr(s);
+      }
+      return lastKey;
+    };
+    const write = (w: Writer, i: number): void => {
+      const op = list[i];
+      switch (op.kind) {
+        case 'add-service':
+          return body.newService(w, op.service);
+        case 'edit-service':
+          return body.setService(w, op.service);
+        case 'delete-service':
+          return body.delService(w, op.service);
+        case 'add-destination':
+          return body.newDest(w, keyOf(op.service), op.destination);
+        case 'edit-destination':
+          return body.setDest(w, keyOf(op.service), op.destination);
+        case 'delete-destination':
+          return body.delDest(w, keyOf(op.service), op.destination);
+      }
+    };
+    let failures;
+    try {
+      failures = await this.bulk.send(this.family.id, list.length, write, opts.signal);
+    } catch (e) {
+      throw this.mapThrown(e, 0, {});
+    }
+    const results: (IpvsError | null)[] = new Array(list.length).fill(null);
+    const errors: IpvsError[] = [];
+    for (const f of failures) {
+      const op = list[f.index];
+      const object = { op: op.kind, service: op.service, ...('destination' in op ? { destination: op.destination } : {}) };
+      const e = mapKernelError(f.errno, cmdOf[op.kind], object, f.extack);
+      results[f.index] = e;
+      errors.push(e);
+    }
+    return { results, errors, messages: this.bulk.counters.messages - before.m, datagrams: this.bulk.counters.sendmsg - before.s };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.close();
+    this.bulk.close();
+  }
+
+  // ---- plumbing ----
+
+  private assertOpen(): void {
+    if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'IpvsClient is closed');
+  }
+
+  private async one(cmd: number, write: (w: Writer) => void, object: unknown, opts: CallOptions): Promise<void> {
+    this.assertOpen();
+    let res: (NetlinkError | null)[];
+    try {
+      res = await this.sock.send([{ type: this.family.id, body: write, object }], opts);
+    } catch (e) {
+      throw this.mapThrown(e, cmd, object);
+    }
+    const err = res[0];
+    if (err) throw mapKernelError(err.errno!, cmd, object, err.extack, err);
+  }
+
+  private async requestCmd(cmd: number, write: (w: Writer) => void, object: unknown, opts: CallOptions): Promise<NlMessage[]> {
+    this.assertOpen();
+    try {
+      return await this.sock.request({ type: this.family.id, body: write, object }, opts);
+    } catch (e) {
+      throw this.mapThrown(e, cmd, object);
+    }
+  }
+
+  private async dumpCmd(cmd: number, write: (w: Writer) => void, object: unknown, opts: CallOptions): Promise<NlMessage[]> {
+    this.assertOpen();
+    try {
+      return await this.sock.dump({ type: this.family.id, body: write, object }, opts);
+    } catch (e) {
+      throw this.mapThrown(e, cmd, object);
+    }
+  }
+
+  private mapThrown(e: unknown, cmd: number, object: unknown): unknown {
+    if (e instanceof NetlinkError && e.errno !== undefined) return mapKernelError(e.errno, cmd, object, e.extack, e);
+    return e;
+  }
+}
+
+function destKey(dest: { address: string; port?: number }, k: Canon): Destination {
+  // Only address, port and family travel in a delete; the rest is filler for the type.
+  const d = normalizeDestination({ address: dest.address, port: dest.port, forwardingMethod: 'tunnel' }, k as Service);
+  return d;
+}
+
+function canonicalOp(op: IpvsOp): IpvsOp {
+  const service = normalizeService(op.service);
+  if (op.kind === 'add-service' || op.kind === 'edit-service' || op.kind === 'delete-service') return { ...op, service };
+  return { ...op, service, destination: normalizeDestination(op.destination, service) } as IpvsOp;
+}

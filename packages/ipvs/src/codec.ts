@@ -1,0 +1,316 @@
+// Encoding and decoding of IPVS messages, driven by the schemas in abi.ts. Encoders
+// write into a caller's Writer (so a batch of 100,000 messages reuses one buffer);
+// decoders turn kernel replies into the canonical types of types.ts.
+import { GENL_HDRLEN, Writer, bytesToIp, decodeAttrs, encodeAttr, genlHeader, ipToBytes, type NlMessage } from '@lvsd/native';
+import {
+  AF_INET,
+  AF_INET6,
+  Cmd,
+  DaemonStates,
+  ForwardingMethods,
+  IPVS_GENL_VERSION,
+  Protocols,
+  SVC_FLAGS_USER,
+  SvcFlag,
+  TunnelChecksums,
+  TunnelTypes,
+  cmdSchema,
+  familyName,
+  familyNumber,
+  forwardingName,
+  infoSchema,
+  protocolName,
+  schedulerFlagNames,
+  tunnelChecksumName,
+  tunnelTypeName,
+  type IpvsFlags,
+} from './abi.js';
+import type { Destination, IpvsInfo, Service, Stats, SyncDaemon, Timeouts } from './types.js';
+
+type Key = Pick<Service, 'family' | 'protocol' | 'address' | 'port' | 'fwmark'>;
+
+/** Wire-side (schema field names) view of a service key. */
+function serviceKeyWire(s: Key): Record<string, unknown> {
+  if (s.fwmark) return { af: familyNumber(s.family), fwmark: s.fwmark };
+  return { af: familyNumber(s.family), protocol: Protocols[s.protocol!], addr: ipToBytes(s.address!), port: s.port };
+}
+
+/** IPv4 masks travel as their network-order bytes, IPv6 granularity as a plain prefix length. */
+export function netmaskWire(s: Pick<Service, 'family' | 'persistenceNetmask'>): number {
+  if (s.family === 'inet6') return s.persistenceNetmask as number;
+  return ipToBytes(s.persistenceNetmask as string).readUInt32LE(0);
+}
+
+function serviceFullWire(s: Service): Record<string, unknown> {
+  const flags: IpvsFlags = { flags: s.flags & SVC_FLAGS_USER, mask: 0xffffffff };
+  return {
+    ...serviceKeyWire(s),
+    schedName: s.scheduler,
+    flags,
+    timeout: s.persistenceTimeout,
+    netmask: netmaskWire(s),
+    peName: s.persistenceEngine,
+  };
+}
+
+function destKeyWire(d: Pick<Destination, 'address' | 'port' | 'family'>): Record<string, unknown> {
+  return { addr: ipToBytes(d.address), port: d.port, addrFamily: familyNumber(d.family) };
+}
+
+function destFullWire(d: Destination): Record<string, unknown> {
+  const w: Record<string, unknown> = {
+    addr: ipToBytes(d.address),
+    port: d.port,
+    fwdMethod: ForwardingMethods[d.forwardingMethod],
+    weight: d.weight,
+    uThresh: d.upperThreshold,
+    lThresh: d.lowerThreshold,
+    addrFamily: familyNumber(d.family),
+  };
+  if (d.forwardingMethod === 'tunnel') {
+    w.tunType = TunnelTypes[d.tunnelType];
+    if (d.tunnelType === 'gue') w.tunPort = d.tunnelPort;
+    if (d.tunnelType !== 'ipip') w.tunFlags = TunnelChecksums[d.tunnelChecksum];
+  }
+  return w;
+}
+
+// ---- precomputed attribute bytes (the hot path of a large apply) ----
+
+/** The IPVS_CMD_ATTR_SERVICE attribute carrying only the key: shared by every destination message of a service. */
+export function serviceKeyAttr(s: Key, w = new Writer(64)): Buffer {
+  w.reset();
+  encodeAttr(w, cmdSchema.service, serviceKeyWire(s));
+  return w.take();
+}
+
+/** Body writers: genl header + attributes. Each takes precomputed service key bytes where it needs them. */
+export const body = {
+  newService(w: Writer, s: Service): void {
+    genlHeader(w, Cmd.NEW_SERVICE, IPVS_GENL_VERSION);
+    encodeAttr(w, cmdSchema.service, serviceFullWire(s));
+  },
+  setService(w: Writer, s: Service): void {
+    genlHeader(w, Cmd.SET_SERVICE, IPVS_GENL_VERSION);
+    encodeAttr(w, cmdSchema.service, serviceFullWire(s));
+  },
+  delService(w: Writer, s: Key): void {
+    genlHeader(w, Cmd.DEL_SERVICE, IPVS_GENL_VERSION);
+    encodeAttr(w, cmdSchema.service, serviceKeyWire(s));
+  },
+  getService(w: Writer, s?: Key): void {
+    genlHeader(w, Cmd.GET_SERVICE, IPVS_GENL_VERSION);
+    if (s) encodeAttr(w, cmdSchema.service, serviceKeyWire(s));
+  },
+  newDest(w: Writer, svcKey: Buffer, d: Destination): void {
+    genlHeader(w, Cmd.NEW_DEST, IPVS_GENL_VERSION);
+    w.bytes(svcKey);
+    encodeAttr(w, cmdSchema.dest, destFullWire(d));
+  },
+  setDest(w: Writer, svcKey: Buffer, d: Destination): void {
+    genlHeader(w, Cmd.SET_DEST, IPVS_GENL_VERSION);
+    w.bytes(svcKey);
+    encodeAttr(w, cmdSchema.dest, destFullWire(d));
+  },
+  delDest(w: Writer, svcKey: Buffer, d: Pick<Destination, 'address' | 'port' | 'family'>): void {
+    genlHeader(w, Cmd.DEL_DEST, IPVS_GENL_VERSION);
+    w.bytes(svcKey);
+    encodeAttr(w, cmdSchema.dest, destKeyWire(d));
+  },
+  getDest(w: Writer, svcKey: Buffer): void {
+    genlHeader(w, Cmd.GET_DEST, IPVS_GENL_VERSION);
+    w.bytes(svcKey);
+  },
+  newDaemon(w: Writer, d: SyncDaemon): void {
+    genlHeader(w, Cmd.NEW_DAEMON, IPVS_GENL_VERSION);
+    const wire: Record<string, unknown> = { state: DaemonStates[d.state], mcastIfn: d.interface, syncId: d.syncId };
+    if (d.syncMaxlen !== undefined) wire.syncMaxlen = d.syncMaxlen;
+    if (d.mcastGroup !== undefined) {
+      const b = ipToBytes(d.mcastGroup);
+      if (b.length === 4) wire.mcastGroup = b;
+      else wire.mcastGroup6 = b;
+    }
+    if (d.mcastPort !== undefined) wire.mcastPort = d.mcastPort;
+    if (d.mcastTtl !== undefined) wire.mcastTtl = d.mcastTtl;
+    encodeAttr(w, cmdSchema.daemon, wire);
+  },
+  delDaemon(w: Writer, state: SyncDaemon['state']): void {
+    genlHeader(w, Cmd.DEL_DAEMON, IPVS_GENL_VERSION);
+    encodeAttr(w, cmdSchema.daemon, { state: DaemonStates[state] });
+  },
+  getDaemon(w: Writer): void {
+    genlHeader(w, Cmd.GET_DAEMON, IPVS_GENL_VERSION);
+  },
+  setConfig(w: Writer, t: Partial<Timeouts>): void {
+    genlHeader(w, Cmd.SET_CONFIG, IPVS_GENL_VERSION);
+    if (t.tcp !== undefined) encodeAttr(w, cmdSchema.timeoutTcp, t.tcp);
+    if (t.tcpFin !== undefined) encodeAttr(w, cmdSchema.timeoutTcpFin, t.tcpFin);
+    if (t.udp !== undefined) encodeAttr(w, cmdSchema.timeoutUdp, t.udp);
+  },
+  getConfig(w: Writer): void {
+    genlHeader(w, Cmd.GET_CONFIG, IPVS_GENL_VERSION);
+  },
+  getInfo(w: Writer): void {
+    genlHeader(w, Cmd.GET_INFO, IPVS_GENL_VERSION);
+  },
+  zero(w: Writer, s?: Key): void {
+    genlHeader(w, Cmd.ZERO, IPVS_GENL_VERSION);
+    if (s) encodeAttr(w, cmdSchema.service, serviceKeyWire(s));
+  },
+  flush(w: Writer): void {
+    genlHeader(w, Cmd.FLUSH, IPVS_GENL_VERSION);
+  },
+};
+
+// ---- decoding ----
+
+const STAT_KEYS = ['conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes', 'cps', 'inpps', 'outpps', 'inbps', 'outbps'] as const;
+
+/** Prefers the 64-bit counters; falls back to the legacy 32-bit set on kernels without them. */
+function decodeStats(s64?: Record<string, unknown>, s32?: Record<string, unknown>): Stats | undefined {
+  const src = s64 ?? s32;
+  if (!src) return undefined;
+  const out = {} as Stats;
+  for (const k of STAT_KEYS) out[k] = BigInt((src[k] as number | bigint | undefined) ?? 0);
+  return out;
+}
+
+function addrText(raw: Buffer | undefined, af: number): string {
+  if (!raw) return '';
+  return bytesToIp(af === AF_INET6 ? raw.subarray(0, 16) : raw.subarray(0, 4));
+}
+
+interface ServiceWire {
+  af: number;
+  protocol?: number;
+  addr?: Buffer;
+  port?: number;
+  fwmark?: number;
+  schedName?: string;
+  flags?: IpvsFlags;
+  timeout?: number;
+  netmask?: number;
+  peName?: string;
+  stats?: Record<string, unknown>;
+  stats64?: Record<string, unknown>;
+}
+
+export function decodeServiceWire(a: ServiceWire): Service {
+  const family = familyName(a.af);
+  const flags = (a.flags?.flags ?? 0) & SVC_FLAGS_USER & ~SvcFlag.HASHED;
+  const scheduler = a.schedName ?? 'none';
+  const key = a.fwmark
+    ? { family, fwmark: a.fwmark }
+    : { family, protocol: protocolName(a.protocol ?? 0), address: addrText(a.addr, a.af), port: a.port ?? 0 };
+  let netmask: string | number;
+  if (a.af === AF_INET6) netmask = a.netmask ?? 128;
+  else {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE((a.netmask ?? 0xffffffff) >>> 0, 0);
+    netmask = bytesToIp(b);
+  }
+  const svc: Service = {
+    ...key,
+    scheduler,
+    schedulerFlags: schedulerFlagNames(scheduler, flags),
+    persistent: (flags & SvcFlag.PERSISTENT) !== 0,
+    persistenceTimeout: a.timeout ?? 0,
+    persistenceNetmask: netmask,
+    onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
+    flags,
+  };
+  if (a.peName) svc.persistenceEngine = a.peName;
+  const stats = decodeStats(a.stats64, a.stats);
+  if (stats) svc.stats = stats;
+  return svc;
+}
+
+interface DestWire {
+  addr?: Buffer;
+  port?: number;
+  fwdMethod?: number;
+  weight?: number;
+  uThresh?: number;
+  lThresh?: number;
+  activeConns?: number;
+  inactConns?: number;
+  persistConns?: number;
+  addrFamily?: number;
+  tunType?: number;
+  tunPort?: number;
+  tunFlags?: number;
+  stats?: Record<string, unknown>;
+  stats64?: Record<string, unknown>;
+}
+
+/** `serviceFamily` is used when the kernel predates IPVS_DEST_ATTR_ADDR_FAMILY. */
+export function decodeDestWire(a: DestWire, serviceFamily: number = AF_INET): Destination {
+  const af = a.addrFamily ?? serviceFamily;
+  const fwd = forwardingName(a.fwdMethod ?? 0);
+  const tunnel = fwd === 'tunnel';
+  const d: Destination = {
+    address: addrText(a.addr, af),
+    family: familyName(af),
+    port: a.port ?? 0,
+    forwardingMethod: fwd,
+    weight: a.weight ?? 0,
+    upperThreshold: a.uThresh ?? 0,
+    lowerThreshold: a.lThresh ?? 0,
+    tunnelType: tunnel ? tunnelTypeName(a.tunType ?? 0) : 'ipip',
+    tunnelPort: tunnel && a.tunType === 1 ? (a.tunPort ?? 0) : 0,
+    tunnelChecksum: tunnel && a.tunType !== 0 ? tunnelChecksumName(a.tunFlags ?? 0) : 'nocsum',
+    activeConns: a.activeConns ?? 0,
+    inactiveConns: a.inactConns ?? 0,
+    persistentConns: a.persistConns ?? 0,
+  };
+  const stats = decodeStats(a.stats64, a.stats);
+  if (stats) d.stats = stats;
+  return d;
+}
+
+type Cmdattrs = { service?: ServiceWire; dest?: DestWire; daemon?: Record<string, unknown>; timeoutTcp?: number; timeoutTcpFin?: number; timeoutUdp?: number };
+
+function attrsOf(m: NlMessage): Cmdattrs {
+  return decodeAttrs<Cmdattrs>(m.buf, m.start + GENL_HDRLEN, m.end, cmdSchema);
+}
+
+export function decodeServiceMessage(m: NlMessage): Service | undefined {
+  const a = attrsOf(m);
+  return a.service ? decodeServiceWire(a.service) : undefined;
+}
+
+export function decodeDestMessage(m: NlMessage, serviceFamily = AF_INET): Destination | undefined {
+  const a = attrsOf(m);
+  return a.dest ? decodeDestWire(a.dest, serviceFamily) : undefined;
+}
+
+export function decodeDaemonMessage(m: NlMessage): SyncDaemon | undefined {
+  const d = attrsOf(m).daemon as
+    | { state?: number; mcastIfn?: string; syncId?: number; syncMaxlen?: number; mcastGroup?: Buffer; mcastGroup6?: Buffer; mcastPort?: number; mcastTtl?: number }
+    | undefined;
+  if (!d) return undefined;
+  const out: SyncDaemon = {
+    state: d.state === DaemonStates.backup ? 'backup' : 'master',
+    interface: d.mcastIfn ?? '',
+    syncId: d.syncId ?? 0,
+  };
+  if (d.syncMaxlen !== undefined) out.syncMaxlen = d.syncMaxlen;
+  if (d.mcastGroup6) out.mcastGroup = bytesToIp(d.mcastGroup6.subarray(0, 16));
+  else if (d.mcastGroup) out.mcastGroup = bytesToIp(d.mcastGroup.subarray(0, 4));
+  if (d.mcastPort !== undefined) out.mcastPort = d.mcastPort;
+  if (d.mcastTtl !== undefined) out.mcastTtl = d.mcastTtl;
+  return out;
+}
+
+export function decodeTimeouts(m: NlMessage): Timeouts {
+  const a = attrsOf(m);
+  return { tcp: a.timeoutTcp ?? 0, tcpFin: a.timeoutTcpFin ?? 0, udp: a.timeoutUdp ?? 0 };
+}
+
+export function decodeInfo(m: NlMessage): IpvsInfo {
+  const a = decodeAttrs<{ version?: number; connTabSize?: number }>(m.buf, m.start + GENL_HDRLEN, m.end, infoSchema);
+  const v = a.version ?? 0;
+  return { versionCode: v, version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`, connTableSize: a.connTabSize ?? 0 };
+}
+
+export { AF_INET };

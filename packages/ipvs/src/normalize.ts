@@ -1,0 +1,216 @@
+// Validation and canonical form. Everything a caller hands in passes through here
+// before a byte is encoded: a bad address, a port 0 on a TCP/UDP/SCTP service, a
+// weight out of range, an unknown scheduler or threshold order becomes an
+// LVSD_ERR_IPVS_INVALID error naming the object, and nothing is sent.
+import {
+  PERSISTENCE_ENGINES,
+  Protocols,
+  SCHEDULERS,
+  SchedulerFlagBits,
+  SvcFlag,
+  TunnelChecksums,
+  TunnelTypes,
+  ForwardingMethods,
+  schedulerFlagNames,
+  type Family,
+  type SchedulerFlag,
+} from './abi.js';
+import { invalid } from './errors.js';
+import {
+  canonicalAddress,
+  familyOf,
+  serviceKeyString,
+  type DestinationSpec,
+  type Destination,
+  type DesiredService,
+  type Service,
+  type ServiceKey,
+  type ServiceSpec,
+} from './types.js';
+
+/** The kernel keeps weights and thresholds in a signed int. */
+export const MAX_WEIGHT = 0x7fffffff;
+export const MAX_THRESHOLD = 0x7fffffff;
+export const DEFAULT_SCHEDULER = 'wlc';
+
+const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+
+/** Validates a service key (protocol+address+port or fwmark+family) and returns its canonical form. */
+export function normalizeKey(k: ServiceKey | ServiceSpec): { family: Family; protocol?: keyof typeof Protocols; address?: string; port?: number; fwmark?: number } {
+  const obj = { service: k };
+  if (k.fwmark !== undefined) {
+    if (!isUint(k.fwmark, 0xffffffff) || k.fwmark === 0) throw invalid(`fwmark must be an integer 1..4294967295, got ${k.fwmark}`, obj);
+    if (k.address !== undefined || k.port !== undefined || k.protocol !== undefined) {
+      throw invalid('a service is either fwmark (+family) or protocol/address/port, not both', obj);
+    }
+    const family = k.family ?? 'inet';
+    if (family !== 'inet' && family !== 'inet6') throw invalid(`family must be 'inet' or 'inet6', got ${String(family)}`, obj);
+    return { family, fwmark: k.fwmark };
+  }
+  if (k.protocol === undefined || !(k.protocol in Protocols)) {
+    throw invalid(`protocol must be one of tcp, udp, sctp (or give a fwmark), got ${String(k.protocol)}`, obj);
+  }
+  if (typeof k.address !== 'string') throw invalid('service address is required', obj);
+  const family = familyOf(k.address);
+  if (!family) throw invalid(`bad service address ${JSON.stringify(k.address)}`, obj);
+  if ('family' in k && k.family !== undefined && k.family !== family) throw invalid(`address ${k.address} is not ${k.family}`, obj);
+  if (!isUint(k.port, 65535) || k.port === 0) throw invalid(`port must be 1..65535 on a ${k.protocol} service, got ${k.port}`, obj);
+  return { family, protocol: k.protocol, address: canonicalAddress(k.address), port: k.port };
+}
+
+/** IPv4 netmask in dotted form from a dotted mask or a prefix length. */
+function v4Netmask(m: string | number, obj: unknown): string {
+  if (typeof m === 'number') {
+    if (!isUint(m, 32)) throw invalid(`persistence netmask prefix must be 0..32, got ${m}`, obj);
+    const v = m === 0 ? 0 : (0xffffffff << (32 - m)) >>> 0;
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  if (familyOf(m) !== 'inet') throw invalid(`persistence netmask must be an IPv4 mask or prefix length, got ${JSON.stringify(m)}`, obj);
+  return canonicalAddress(m);
+}
+
+export function normalizeService(spec: ServiceSpec): Service {
+  const obj = { service: spec };
+  const key = normalizeKey(spec);
+  const scheduler = spec.scheduler ?? DEFAULT_SCHEDULER;
+  if (!(SCHEDULERS as readonly string[]).includes(scheduler)) {
+    throw invalid(`unknown scheduler ${JSON.stringify(scheduler)} (one of ${SCHEDULERS.join(' ')})`, obj);
+  }
+  let flags = 0;
+  for (const f of spec.schedulerFlags ?? []) {
+    const bit = SchedulerFlagBits[f];
+    if (bit === undefined) throw invalid(`unknown scheduler flag ${JSON.stringify(f)}`, obj);
+    const owner = f.startsWith('sh-') ? 'sh' : f.startsWith('mh-') ? 'mh' : undefined;
+    if (owner && owner !== scheduler) throw invalid(`scheduler flag ${f} needs the ${owner} scheduler, not ${scheduler}`, obj);
+    flags |= bit;
+  }
+  let timeout = 0;
+  if (spec.persistenceTimeout !== undefined) {
+    if (!isUint(spec.persistenceTimeout, 0xffffffff) || spec.persistenceTimeout === 0) {
+      throw invalid(`persistence timeout must be a positive integer of seconds, got ${spec.persistenceTimeout}`, obj);
+    }
+    timeout = spec.persistenceTimeout;
+    flags |= SvcFlag.PERSISTENT;
+  }
+  if (spec.onePacket) flags |= SvcFlag.ONEPACKET;
+  let netmask: string | number;
+  if (key.family === 'inet6') {
+    const m = spec.persistenceNetmask ?? 128;
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > 128) {
+      throw invalid(`IPv6 persistence netmask must be a prefix length 1..128, got ${JSON.stringify(m)}`, obj);
+    }
+    netmask = m;
+  } else netmask = v4Netmask(spec.persistenceNetmask ?? '255.255.255.255', obj);
+  const pe = spec.persistenceEngine;
+  if (pe !== undefined && !(PERSISTENCE_ENGINES as readonly string[]).includes(pe)) {
+    throw invalid(`unknown persistence engine ${JSON.stringify(pe)} (one of ${PERSISTENCE_ENGINES.join(' ')})`, obj);
+  }
+  return {
+    ...key,
+    scheduler,
+    schedulerFlags: schedulerFlagNames(scheduler, flags),
+    persistent: (flags & SvcFlag.PERSISTENT) !== 0,
+    persistenceTimeout: timeout,
+    persistenceNetmask: netmask,
+    ...(pe ? { persistenceEngine: pe } : {}),
+    onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
+    flags,
+  };
+}
+
+export function normalizeDestination(spec: DestinationSpec, service: Service): Destination {
+  const obj = { service, destination: spec };
+  if (typeof spec?.address !== 'string') throw invalid('destination address is required', obj);
+  const family = familyOf(spec.address);
+  if (!family) throw invalid(`bad destination address ${JSON.stringify(spec.address)}`, obj);
+  const port = spec.port ?? (service.fwmark ? 0 : service.port!);
+  if (!isUint(port, 65535)) throw invalid(`destination port must be 0..65535, got ${port}`, obj);
+  const fwd = spec.forwardingMethod ?? 'route';
+  if (!(fwd in ForwardingMethods)) throw invalid(`unknown forwarding method ${JSON.stringify(fwd)} (masq route tunnel local bypass)`, obj);
+  const weight = spec.weight ?? 1;
+  if (!isUint(weight, MAX_WEIGHT)) throw invalid(`weight must be an integer 0..${MAX_WEIGHT}, got ${weight}`, obj);
+  const upper = spec.upperThreshold ?? 0;
+  const lower = spec.lowerThreshold ?? 0;
+  if (!isUint(upper, MAX_THRESHOLD)) throw invalid(`upper threshold must be an integer 0..${MAX_THRESHOLD}, got ${upper}`, obj);
+  if (!isUint(lower, MAX_THRESHOLD)) throw invalid(`lower threshold must be an integer 0..${MAX_THRESHOLD}, got ${lower}`, obj);
+  if (lower > upper) throw invalid(`lower threshold ${lower} is above upper threshold ${upper}`, obj);
+  if (family !== service.family && fwd !== 'tunnel') {
+    throw invalid(`a ${family} real server behind a ${service.family} service needs tunnel forwarding`, obj);
+  }
+  let tunnelType = spec.tunnelType ?? 'ipip';
+  let tunnelPort = spec.tunnelPort ?? 0;
+  let tunnelChecksum = spec.tunnelChecksum ?? 'nocsum';
+  if (fwd === 'tunnel') {
+    if (!(tunnelType in TunnelTypes)) throw invalid(`unknown tunnel type ${JSON.stringify(tunnelType)} (ipip gue gre)`, obj);
+    if (!(tunnelChecksum in TunnelChecksums)) throw invalid(`unknown tunnel checksum ${JSON.stringify(tunnelChecksum)} (nocsum csum remcsum)`, obj);
+    if (tunnelType === 'gue') {
+      if (!isUint(tunnelPort, 65535) || tunnelPort === 0) throw invalid(`a gue tunnel needs a tunnel port 1..65535, got ${tunnelPort}`, obj);
+    } else if (spec.tunnelPort !== undefined) throw invalid(`tunnel port applies to gue tunnels only`, obj);
+    if (tunnelType === 'ipip' && tunnelChecksum !== 'nocsum') throw invalid(`tunnel checksum options apply to gue and gre tunnels only`, obj);
+  } else if (spec.tunnelType !== undefined || spec.tunnelPort !== undefined || spec.tunnelChecksum !== undefined) {
+    throw invalid(`tunnel options need forwardingMethod 'tunnel', not '${fwd}'`, obj);
+  } else {
+    tunnelType = 'ipip';
+    tunnelPort = 0;
+    tunnelChecksum = 'nocsum';
+  }
+  return {
+    address: canonicalAddress(spec.address),
+    family,
+    port,
+    forwardingMethod: fwd,
+    weight,
+    upperThreshold: upper,
+    lowerThreshold: lower,
+    tunnelType,
+    tunnelPort,
+    tunnelChecksum,
+  };
+}
+
+/** A desired table in canonical form, keyed by service key; duplicates are errors. */
+export interface NormalizedEntry {
+  service: Service;
+  dests: Map<string, Destination>;
+}
+export type NormalizedTable = Map<string, NormalizedEntry>;
+
+export function normalizeTable(desired: Iterable<DesiredService>): NormalizedTable {
+  const out: NormalizedTable = new Map();
+  for (const d of desired) {
+    const service = normalizeService(d);
+    const key = serviceKeyString(service);
+    if (out.has(key)) throw invalid(`service ${key} appears twice in the desired table`, { service: d });
+    const dests = new Map<string, Destination>();
+    for (const ds of d.destinations ?? []) {
+      const dest = normalizeDestination(ds, service);
+      const dk = `${dest.address}|${dest.port}`;
+      if (dests.has(dk)) throw invalid(`destination ${dk} appears twice in service ${key}`, { service: d, destination: ds });
+      dests.set(dk, dest);
+    }
+    out.set(key, { service, dests });
+  }
+  return out;
+}
+
+/** True when two canonical services would program the kernel identically. */
+export function sameService(a: Service, b: Service): boolean {
+  if (a.scheduler !== b.scheduler || a.flags !== b.flags || (a.persistenceEngine ?? '') !== (b.persistenceEngine ?? '')) return false;
+  // Timeout and granularity mean nothing to the kernel without the persistent flag.
+  if (!a.persistent) return true;
+  return a.persistenceTimeout === b.persistenceTimeout && a.persistenceNetmask === b.persistenceNetmask;
+}
+
+/** True when two canonical destinations would program the kernel identically. */
+export function sameDestination(a: Destination, b: Destination): boolean {
+  if (
+    a.forwardingMethod !== b.forwardingMethod ||
+    a.weight !== b.weight ||
+    a.upperThreshold !== b.upperThreshold ||
+    a.lowerThreshold !== b.lowerThreshold
+  ) {
+    return false;
+  }
+  if (a.forwardingMethod !== 'tunnel') return true;
+  return a.tunnelType === b.tunnelType && a.tunnelPort === b.tunnelPort && a.tunnelChecksum === b.tunnelChecksum;
+}

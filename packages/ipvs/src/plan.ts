@@ -1,0 +1,84 @@
+// The reconcile planner: pure. Given what the kernel has (current), what the caller
+// wants (desired) and which services the caller owns, it returns the smallest list of
+// operations, in an order that never leaves an owned service without the real
+// servers it should keep:
+//   1. add and edit services (a service must exist before its destinations),
+//   2. add destinations, then edit destinations (new capacity first),
+//   3. delete destinations that are no longer wanted,
+//   4. delete owned services that are no longer wanted (their destinations go with
+//      them in the kernel, so no per-destination deletes are sent).
+// Anything that already matches is left alone; services outside `owned` are never touched.
+import type { IpvsOp } from './client.js';
+import { invalid } from './errors.js';
+import { normalizeTable, sameDestination, sameService, normalizeKey, type NormalizedTable } from './normalize.js';
+import { serviceKeyString, type DesiredService, type ServiceKey, type Service } from './types.js';
+import type { TableSnapshot } from './client.js';
+
+/** The kernel table (or the last applied state) as the planner reads it. */
+export function tableFromSnapshot(snapshot: TableSnapshot, owned?: ReadonlySet<string>): NormalizedTable {
+  const out: NormalizedTable = new Map();
+  for (const { service, destinations } of snapshot.services) {
+    const key = serviceKeyString(service);
+    if (owned && !owned.has(key)) continue;
+    const dests = new Map();
+    for (const d of destinations) dests.set(`${d.address}|${d.port}`, d);
+    out.set(key, { service, dests });
+  }
+  return out;
+}
+
+/** Key strings of services given as keys, specs or key strings. */
+export function ownedKeys(keys: Iterable<ServiceKey | DesiredService | Service | string>): Set<string> {
+  const out = new Set<string>();
+  for (const k of keys) out.add(typeof k === 'string' ? k : serviceKeyString(normalizeKey(k)));
+  return out;
+}
+
+/** The pure core on canonical tables. Every desired service must be owned. */
+export function planTables(current: NormalizedTable, desired: NormalizedTable, owned: ReadonlySet<string>): IpvsOp[] {
+  const svcOps: IpvsOp[] = [];
+  const addDests: IpvsOp[] = [];
+  const editDests: IpvsOp[] = [];
+  const delDests: IpvsOp[] = [];
+  const delSvcs: IpvsOp[] = [];
+  for (const [key, want] of desired) {
+    if (!owned.has(key)) throw invalid(`desired service ${key} is not in the owned set`, { service: want.service });
+    const have = current.get(key);
+    if (!have) {
+      svcOps.push({ kind: 'add-service', service: want.service });
+      for (const d of want.dests.values()) addDests.push({ kind: 'add-destination', service: want.service, destination: d });
+      continue;
+    }
+    if (!sameService(have.service, want.service)) svcOps.push({ kind: 'edit-service', service: want.service, previous: have.service });
+    for (const [dk, d] of want.dests) {
+      const cur = have.dests.get(dk);
+      if (!cur) addDests.push({ kind: 'add-destination', service: want.service, destination: d });
+      else if (!sameDestination(cur, d)) editDests.push({ kind: 'edit-destination', service: want.service, destination: d, previous: cur });
+    }
+    for (const [dk, cur] of have.dests) {
+      if (!want.dests.has(dk)) delDests.push({ kind: 'delete-destination', service: want.service, destination: cur });
+    }
+  }
+  for (const [key, have] of current) {
+    if (owned.has(key) && !desired.has(key)) delSvcs.push({ kind: 'delete-service', service: have.service });
+  }
+  return [...svcOps, ...addDests, ...editDests, ...delDests, ...delSvcs];
+}
+
+/**
+ * plan(current, desired, owned): the operations that turn `current` into `desired`
+ * for the owned services. `current` is a dump (IpvsClient.dumpTable) or a table;
+ * `desired` plain data (validated here: invalid input throws LVSD_ERR_IPVS_INVALID);
+ * `owned` the service keys the caller manages (desired services are always owned).
+ */
+export function plan(
+  current: TableSnapshot | NormalizedTable,
+  desired: Iterable<DesiredService> | NormalizedTable,
+  owned: Iterable<ServiceKey | DesiredService | Service | string> = [],
+): IpvsOp[] {
+  const want = desired instanceof Map ? desired : normalizeTable(desired);
+  const own = ownedKeys(owned);
+  for (const k of want.keys()) own.add(k);
+  const cur = current instanceof Map ? current : tableFromSnapshot(current);
+  return planTables(cur, want, own);
+}
