@@ -1,0 +1,109 @@
+// The lab itself: the kernel has IPVS and every scheduler the package ships, each test
+// gets an empty namespace of its own, and the link types the other tests build on work.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createNetns, hostSh, labTest, liveNetns, ShError, useNetns } from '../helpers';
+
+const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+const loaded = () => readFileSync('/proc/modules', 'utf8').split('\n').map((l) => l.split(' ')[0]);
+
+describe('lab kernel', () => {
+  it('runs as root inside the guest with tmpfs /tmp and /run', () => {
+    expect(process.getuid?.()).toBe(0);
+    expect(process.env.LVSD_LAB).toBe('1');
+    const mounts = readFileSync('/proc/mounts', 'utf8');
+    expect(mounts).toMatch(/^tmpfs \/tmp tmpfs /m);
+    expect(mounts).toMatch(/^tmpfs \/run tmpfs /m);
+    expect(mounts).toMatch(/^\S+ \/ hostfs /m);
+  });
+
+  it('has ip_vs and every scheduler module shipped for this kernel loaded', () => {
+    const dir = `/lib/modules/${release}/kernel/net/netfilter/ipvs`;
+    const shipped = readdirSync(dir)
+      .map((f) => f.replace(/\.ko(\.[gx]z|\.zst)?$/, ''))
+      .filter((m) => m !== 'ip_vs_ftp'); // application helper, not needed and pulls in nf_nat
+    expect(shipped).toEqual(expect.arrayContaining(['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_mh']));
+    expect(loaded()).toEqual(expect.arrayContaining(shipped));
+    expect(existsSync('/proc/net/ip_vs')).toBe(true);
+  });
+
+  it('has veth, bridge and dummy loaded', () => {
+    expect(loaded()).toEqual(expect.arrayContaining(['veth', 'bridge', 'dummy']));
+  });
+});
+
+describe('one namespace per test', () => {
+  const ns = useNetns();
+  let first = '';
+
+  it('ipvsadm adds a service inside the fresh namespace only', () => {
+    first = ns.name;
+    expect(ns.path).toBe(`/var/run/netns/${ns.name}`);
+    expect(existsSync(ns.path)).toBe(true);
+    expect(ns.sh('ipvsadm -Sn')).toBe('');
+    ns.sh('ipvsadm -A -t 10.0.0.1:80 -s wrr && ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 3');
+    expect(ns.sh('ipvsadm -Sn')).toBe('-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 3\n');
+    // the lab's initial namespace is untouched
+    expect(hostSh('ipvsadm -Sn')).toBe('');
+  });
+
+  it('the next test starts from an empty IPVS table in a new namespace', () => {
+    expect(ns.sh('ipvsadm -Sn')).toBe('');
+    expect(ns.name).not.toBe(first);
+    expect(existsSync(`/var/run/netns/${first}`)).toBe(false);
+  });
+
+  it('lo is up and the namespace has no other links', () => {
+    const links = ns.sh('ip -o link show').trim().split('\n');
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatch(/^1: lo: <LOOPBACK,UP,LOWER_UP>/);
+    expect(ns.sh('ip -4 -o addr show dev lo')).toMatch(/inet 127\.0\.0\.1\/8/);
+  });
+
+  it('builds veth pairs, a bridge and a dummy link', () => {
+    ns.sh(
+      [
+        'ip link add br0 type bridge',
+        'ip link add v0 type veth peer name v1',
+        'ip link set v0 master br0',
+        'ip link add d0 type dummy',
+        'ip link set br0 up && ip link set v0 up && ip link set v1 up && ip link set d0 up',
+        'ip addr add 192.0.2.1/24 dev br0 && ip addr add 192.0.2.2/24 dev v1',
+      ].join(' && '),
+    );
+    const brief = ns.sh('ip -br link');
+    expect(brief).toMatch(/^br0\s+UP/m);
+    expect(brief).toMatch(/^v0@v1\s/m);
+    expect(brief).toMatch(/^d0\s/m);
+    expect(ns.sh('bridge link show')).toMatch(/v0.*master br0/);
+  });
+
+  it('sh() throws with stderr and exit status', () => {
+    let err: unknown;
+    try {
+      ns.sh('echo nope >&2; exit 7');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ShError);
+    expect((err as ShError).status).toBe(7);
+    expect((err as ShError).message).toContain('nope');
+  });
+});
+
+describe('namespace cleanup', () => {
+  it('delete() removes the namespace and ends processes started in it', async () => {
+    const ns = createNetns();
+    const child = ns.spawn(['sleep', '300']);
+    const exited = new Promise((res) => child.once('exit', (_code, signal) => res(signal)));
+    ns.delete();
+    expect(await exited).toBe('SIGKILL');
+    expect(existsSync(ns.path)).toBe(false);
+    expect(liveNetns().has(ns)).toBe(false);
+  });
+
+  labTest('labTest fixture hands each test its own namespace', ({ netns }) => {
+    expect(existsSync(netns.path)).toBe(true);
+    expect(netns.sh('ip -o link show | wc -l').trim()).toBe('1');
+  });
+});
