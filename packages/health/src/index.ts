@@ -18,3 +18,8 @@ export { applyResult, initialCheckerState, aggregate, type CheckerState, type St
 export { evaluateQuorum, initialQuorumUp, type QuorumConfig, type QuorumServer, type QuorumDecision, type Destination } from './quorum.js';
 export type { CheckRunner, PollRunner, WatchRunner, CheckContext, WatchContext } from './runner.js';
 export type * from './types.js';
+export { HealthChecker } from './health-checker.js';
+export { defaultRunners } from './checkers/index.js';
+export { genhash } from './checkers/http.js';
+export { buildDnsQuery } from './checkers/dns.js';
+export { parseTrackValue, fileResult } from './checkers/file.js';

@@ -40,6 +40,7 @@ export interface EffectiveConnection {
   bind_if?: string;
   bind_port?: number;
   fwmark?: number;
+  netns?: string;
 }
 
 export interface ResolvedChecker {
@@ -131,7 +132,7 @@ export function resolveCheckerOptions(
     if (co.fwmark !== undefined && (!Number.isInteger(co.fwmark) || co.fwmark < 0 || co.fwmark > 0xffffffff)) {
       throw new HealthConfigError(`${where}: fwmark ${co.fwmark} is not a 32-bit unsigned integer`);
     }
-    out.connection = { ip, port, family, bindto: co.bindto, bind_if: co.bind_if, bind_port: co.bind_port, fwmark: co.fwmark };
+    out.connection = { ip, port, family, bindto: co.bindto, bind_if: co.bind_if, bind_port: co.bind_port, fwmark: co.fwmark, netns: co.netns };
   }
   if (type === 'HTTP_GET' || type === 'SSL_GET') {
     validateHttp(checker, where);

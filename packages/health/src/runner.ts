@@ -24,11 +24,14 @@ export interface WatchContext {
  */
 export interface PollRunner {
   run(ctx: CheckContext): Promise<CheckResult>;
+  /** Releases shared resources (sockets kept across attempts); called by stop(). */
+  close?(): void;
 }
 
 /** An event-driven checker (FILE_CHECK) reports results when it wants; returns a stop function. */
 export interface WatchRunner {
   watch(ctx: WatchContext, report: (r: CheckResult) => void): () => void;
+  close?(): void;
 }
 
 export type CheckRunner = PollRunner | WatchRunner;

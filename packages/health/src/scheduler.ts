@@ -50,6 +50,9 @@ interface TargetRec {
 }
 
 const TIMEOUT: CheckResult = { ok: false, code: 'timeout', reason: 'timeout' };
+/** The abort reason at an attempt's deadline. */
+export const TIMEOUT_REASON = 'timeout';
+const ABORT_GRACE_MS = 1000;
 
 export class CheckScheduler extends EventEmitter<HealthEvents> {
   private readonly clock: Clock;
@@ -179,6 +182,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       }
     }
     this.queue.clear();
+    for (const r of new Set(Object.values(this.runners))) r?.close?.();
   }
 
   status(): TargetStatus[];
@@ -267,12 +271,16 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       const controller = new AbortController();
       c.controller = controller;
       c.startedAt = this.clock.now();
-      // The deadline sits in the shared queue: no timer per attempt.
+      // The deadline sits in the shared queue: no timer per attempt. At the
+      // deadline the attempt is aborted; the runner answers (a timeout, or a
+      // success for UDP_CHECK's silent-is-fine rule) and if it does not within
+      // a grace period, the attempt is closed as a timeout anyway.
       c.deadline = this.queue.schedule(c.resolved.timing.timeout, () => {
-        c.deadline = undefined;
-        if (gen !== c.gen) return;
-        controller.abort(new Error('timeout'));
-        this.finish(rec, c, gen, TIMEOUT);
+        c.deadline = this.queue.schedule(ABORT_GRACE_MS, () => {
+          c.deadline = undefined;
+          this.finish(rec, c, gen, TIMEOUT);
+        });
+        controller.abort(TIMEOUT_REASON);
       });
       let p: Promise<CheckResult>;
       try {
@@ -281,7 +289,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
         p = Promise.reject(e);
       }
       return p.then(
-        (r) => this.finish(rec, c, gen, controller.signal.aborted ? TIMEOUT : r),
+        (r) => this.finish(rec, c, gen, r),
         (e: unknown) => this.finish(rec, c, gen, controller.signal.aborted ? TIMEOUT : errorResult(e)),
       );
     });

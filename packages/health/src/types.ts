@@ -50,6 +50,11 @@ export interface ConnectionOptions {
   bind_port?: number;
   /** SO_MARK on the check's socket (needs CAP_NET_ADMIN). */
   fwmark?: number;
+  /**
+   * lvsd extension: network namespace (a path such as /run/netns/blue) to create
+   * the check's socket in. Not for MISC_CHECK / FILE_CHECK.
+   */
+  netns?: string;
 }
 
 export interface CommonCheckerOptions extends ConnectionOptions {

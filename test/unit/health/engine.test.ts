@@ -5,7 +5,7 @@ const OK: CheckResult = { ok: true };
 const FAIL: CheckResult = { ok: false, code: 'refused', reason: 'refused' };
 
 /** A runner whose outcome per target is scripted by a function of the attempt number. */
-function scripted(fn: (id: string, n: number) => CheckResult | 'hang') {
+function scripted(fn: (id: string, n: number) => CheckResult | 'hang' | 'stuck') {
   const counts = new Map<string, number>();
   const times: Record<string, number[]> = {};
   let clock: FakeClock;
@@ -15,14 +15,15 @@ function scripted(fn: (id: string, n: number) => CheckResult | 'hang') {
       counts.set(target.id, n + 1);
       (times[target.id] ??= []).push(clock.now());
       const r = fn(target.id, n);
-      if (r === 'hang') return new Promise((res) => signal.addEventListener('abort', () => res({ ok: false, code: 'error', reason: 'aborted' })));
+      if (r === 'hang') return new Promise((res) => signal.addEventListener('abort', () => res({ ok: false, code: 'timeout', reason: `aborted: ${signal.reason}` })));
+      if (r === 'stuck') return new Promise(() => {});
       return Promise.resolve(r);
     },
   };
   return { runner, times, counts, bind: (c: FakeClock) => (clock = c) };
 }
 
-function setup(fn: (id: string, n: number) => CheckResult | 'hang', opts: { concurrency?: number; random?: () => number } = {}) {
+function setup(fn: (id: string, n: number) => CheckResult | 'hang' | 'stuck', opts: { concurrency?: number; random?: () => number } = {}) {
   const clock = new FakeClock();
   const s = scripted(fn);
   s.bind(clock);
@@ -129,8 +130,18 @@ describe('CheckScheduler: keepalived retry semantics', () => {
     await clock.advance(1999);
     expect(events).toEqual([]);
     await clock.advance(1);
-    expect(events).toMatchObject([{ type: 'down', code: 'timeout', time: 2000 }]);
+    expect(events).toMatchObject([{ type: 'down', code: 'timeout', time: 2000, reason: 'aborted: timeout' }]);
     expect(aborted).toBe(1);
+  });
+
+  it('closes an attempt whose runner ignores the abort as a timeout, 1 s after the deadline', async () => {
+    const { clock, sched, events } = setup(() => 'stuck');
+    sched.add(tcp('a', { c: { retry: 0 } }));
+    sched.start();
+    await clock.advance(2999);
+    expect(events).toEqual([]);
+    await clock.advance(1);
+    expect(events).toMatchObject([{ type: 'down', code: 'timeout', time: 3000 }]);
   });
 
   it('detects a dead server within delay_loop + connect_timeout x (retry+1) + delay_before_retry x retry', async () => {

@@ -1,0 +1,148 @@
+// HTTP_GET and SSL_GET on undici: every url block is fetched on a fresh
+// connection (as keepalived does), and checked for status code, MD5 digest of
+// the body and regex. One undici Client per attempt, whose connector is bound
+// to the attempt's AbortSignal: a connect that hangs (SYN dropped) is torn down
+// at the deadline instead of lingering until the kernel gives up.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type tls from 'node:tls';
+import { Client } from 'undici';
+import { compileRegex, parseStatusCodes, type ResolvedChecker } from '../options.js';
+import type { CheckContext, PollRunner } from '../runner.js';
+import type { CheckResult, HttpCheckOptions, UrlOptions } from '../types.js';
+import { connectTcp, errorToResult, failure } from './net.js';
+
+/** Most of a body kept for a regex (keepalived reads at most its buffer too). */
+const REGEX_LIMIT = 4 << 20;
+
+interface PreparedUrl {
+  url: UrlOptions;
+  codes: [number, number][];
+  digest?: string;
+  regex?: RegExp;
+  host: string;
+  servername?: string;
+}
+
+export function httpCheck(): PollRunner {
+  const prepared = new WeakMap<ResolvedChecker, PreparedUrl[]>();
+  const files = new Map<string, Buffer>();
+  const file = (p: string) => {
+    let b = files.get(p);
+    if (!b) files.set(p, (b = readFileSync(p)));
+    return b;
+  };
+  return {
+    async run(ctx: CheckContext): Promise<CheckResult> {
+      const r = ctx.checker;
+      let urls = prepared.get(r);
+      if (!urls) prepared.set(r, (urls = prepare(r)));
+      const o = r.options as HttpCheckOptions;
+      const ssl = r.type === 'SSL_GET';
+      for (const u of urls) {
+        const res = await fetchOne(ctx, u, ssl ? tlsOptions(o, u, file) : undefined);
+        if (!res.ok) return res;
+      }
+      return { ok: true };
+    },
+    close() {
+      files.clear();
+    },
+  };
+}
+
+function prepare(r: ResolvedChecker): PreparedUrl[] {
+  const o = r.options as HttpCheckOptions;
+  const c = r.connection!;
+  const defPort = r.type === 'SSL_GET' ? 443 : 80;
+  return o.url.map((url) => {
+    const vhost = url.virtualhost ?? o.virtualhost ?? r.virtualhost;
+    const name = vhost ?? (c.family === 6 ? `[${c.ip}]` : c.ip);
+    const host = c.port === defPort ? name : `${name}:${c.port}`;
+    const sni = vhost && !isIP(vhost) && o.enable_sni !== false ? vhost : undefined;
+    return {
+      url,
+      codes: parseStatusCodes(url.status_code),
+      digest: url.digest?.toLowerCase(),
+      regex: url.regex !== undefined ? compileRegex(url) : undefined,
+      host,
+      servername: sni,
+    };
+  });
+}
+
+function tlsOptions(o: HttpCheckOptions, u: PreparedUrl, file: (p: string) => Buffer): tls.ConnectionOptions {
+  const s = o.ssl ?? {};
+  return {
+    // keepalived never verifies the server certificate; `ssl.verify` asks for it.
+    rejectUnauthorized: s.verify === true,
+    servername: u.servername,
+    ca: s.ca ? file(s.ca) : undefined,
+    cert: s.certificate ? file(s.certificate) : undefined,
+    key: s.key ? file(s.key) : undefined,
+    passphrase: s.password,
+    ALPNProtocols: ['http/1.1'],
+  };
+}
+
+async function fetchOne(ctx: CheckContext, u: PreparedUrl, tlsOpts: tls.ConnectionOptions | undefined): Promise<CheckResult> {
+  const { signal } = ctx;
+  const conn = ctx.checker.connection!;
+  const origin = `${tlsOpts ? 'https' : 'http'}://${conn.family === 6 ? `[${conn.ip}]` : conn.ip}:${conn.port}`;
+  const client = new Client(origin, {
+    pipelining: 1,
+    connect: (_opts, cb) => {
+      connectTcp(conn, signal, tlsOpts).then(
+        (s) => cb(null, s),
+        (e: Error) => cb(e, null),
+      );
+    },
+  });
+  try {
+    const res = await client.request({
+      path: u.url.path,
+      method: 'GET',
+      headers: { host: u.host, 'user-agent': 'KeepAliveClient' },
+      reset: true,
+      signal,
+    });
+    const inRange = u.codes.some(([lo, hi]) => res.statusCode >= lo && res.statusCode <= hi);
+    if (!inRange) {
+      res.body.on('error', () => {}).destroy();
+      return failure('status', `status ${res.statusCode}`);
+    }
+    const md5 = u.digest ? createHash('md5') : undefined;
+    const kept: Buffer[] | undefined = u.regex ? [] : undefined;
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      md5?.update(chunk);
+      if (kept && size < REGEX_LIMIT) kept.push(chunk);
+      size += chunk.length;
+    }
+    if (md5 && md5.digest('hex') !== u.digest) return failure('digest', 'digest mismatch');
+    if (u.regex && kept) {
+      const found = searchRegex(u, Buffer.concat(kept));
+      if (found === !!u.url.regex_no_match) return failure('regex', u.url.regex_no_match ? 'regex match' : 'regex miss');
+    }
+    return { ok: true };
+  } catch (e) {
+    return errorToResult(e, signal);
+  } finally {
+    client.destroy().catch(() => {});
+  }
+}
+
+function searchRegex(u: PreparedUrl, body: Buffer): boolean {
+  const re = u.regex!;
+  const text = body.toString(re.unicode ? 'utf8' : 'latin1');
+  const min = u.url.regex_min_offset ?? 0;
+  const m = re.exec(text.slice(min));
+  if (!m) return false;
+  return u.url.regex_max_offset === undefined || m.index + min <= u.url.regex_max_offset;
+}
+
+/** MD5 of a body as keepalived's genhash prints it (lower-case hex). */
+export function genhash(body: Buffer | string): string {
+  return createHash('md5').update(body).digest('hex');
+}
