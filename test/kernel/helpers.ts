@@ -14,7 +14,7 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, test } from 'vitest';
+import { afterEach, beforeAll, beforeEach, test } from 'vitest';
 
 export const LAB_HINT =
   'kernel tests run inside the user-mode Linux lab: `npm test`, or by hand ' +
@@ -33,9 +33,10 @@ export function assertInLab(): void {
   }
 }
 
-// Fail at import: a kernel test file run on the host stops here with the hint, instead of
-// failing later with a confusing ENOENT or EAFNOSUPPORT deep inside the code under test.
-assertInLab();
+// Every file that imports these helpers fails up front with the hint when run outside the
+// lab, instead of later with a confusing ENOENT or EAFNOSUPPORT deep inside the code under
+// test. A hook rather than a throw at import, so `vitest list` still works on the host.
+beforeAll(assertInLab);
 
 export class ShError extends Error {
   constructor(
