@@ -43,7 +43,7 @@ export interface FsmConfig {
   preempt: boolean;
   /** keepalived `preempt_delay`, ms: tolerate a lower priority master this long. */
   preemptDelayMs: number;
-  /** Our primary address (bytes), for the equal-priority tie-break. */
+  /** Our primary address (bytes), for the equal-priority tie-break (settable later, once the interface is known). */
   primaryAddress: Buffer;
   /** keepalived `lower_prio_no_advert`: do not answer a lower priority advert with our own. */
   lowerPrioNoAdvert?: boolean;
@@ -77,7 +77,14 @@ export class VrrpStateMachine {
   masterAddress: Buffer | undefined;
   masterPriority: number | undefined;
 
+  /** Our primary address for the tie-break; the adapter sets it once it knows the interface. */
+  primaryAddress: Buffer;
+  /** In a sync group (set before start). */
+  syncGroup: boolean;
+
   constructor(private readonly cfg: FsmConfig) {
+    this.primaryAddress = cfg.primaryAddress;
+    this.syncGroup = cfg.syncGroup ?? false;
     this.effective = cfg.priority;
     this.masterAdverIntCs = cfg.advertIntCs;
   }
@@ -162,7 +169,7 @@ export class VrrpStateMachine {
   private masterReceive(now: number, adv: AdvertIn): FsmAction[] {
     const advertise: FsmAction = { type: 'advertise', priority: this.effective, intervalCs: this.cfg.advertIntCs };
     if (adv.priority === VRRP_PRIO_STOP) return [advertise];
-    const cmp = compareAddresses(adv.src, this.cfg.primaryAddress);
+    const cmp = compareAddresses(adv.src, this.primaryAddress);
     if (adv.priority > this.effective || (adv.priority === this.effective && cmp > 0)) {
       if (this.cfg.version === 3) this.masterAdverIntCs = adv.advertIntCs;
       this.masterAddress = adv.src;
@@ -182,7 +189,7 @@ export class VrrpStateMachine {
     if (this.s !== 'BACKUP' || this.deadline === undefined) return [];
     if (now < this.deadline) return [{ type: 'setTimer', at: this.deadline }];
     const reason: TransitionReason = this.masterPriority === 0 ? 'priorityZero' : 'masterDown';
-    if (this.cfg.syncGroup) {
+    if (this.syncGroup) {
       this.deadline = undefined;
       this.wantsMaster = true;
       this.pendingReason = reason;

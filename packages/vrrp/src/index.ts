@@ -32,3 +32,32 @@ export {
   type VrrpState,
   type TransitionReason,
 } from './fsm.js';
+export {
+  VrrpInstance,
+  type VrrpInstanceEvents,
+  type VrrpInstanceDeps,
+  type VrrpStats,
+  type StateChangeEvent,
+  type AdvertEvent,
+  type DropEvent,
+} from './instance.js';
+export { VrrpSyncGroup, type VrrpSyncGroupOptions, type VrrpSyncGroupEvents, type SyncGroupStateEvent } from './syncgroup.js';
+export {
+  VrrpConfigError,
+  resolveOptions,
+  parseVip,
+  parseRoute,
+  type VrrpInstanceOptions,
+  type VipOption,
+  type RouteOption,
+  type TrackScriptOption,
+  type TrackInterfaceOption,
+  type TrackFileOption,
+  type ResolvedOptions,
+  type ResolvedVip,
+} from './options.js';
+export { ScriptTracker, InterfaceTracker, FileTracker, runProgram, type Tracker, type TrackerStatus, type TrackerEvents } from './track.js';
+export { NotifyQueue, FifoWriter, fifoLine, type NotifyScripts, type NotifyState, type NotifyResult } from './notify.js';
+export { splitArgv, resolveProgram } from './argv.js';
+export { garpFrame, unsolicitedNaFrame, DEFAULT_GARP, type GarpSettings } from './garp.js';
+export { VRRP_GROUP4, VRRP_GROUP6 } from './transport.js';
