@@ -1,0 +1,75 @@
+// The file access the parser needs for `include`, injected so that the parser stays pure:
+// tests give it an in-memory tree, the CLI gives it the real filesystem.
+import * as nodeFsModule from 'node:fs';
+import * as posix from 'node:path/posix';
+
+export type FileKind = 'file' | 'dir' | 'other';
+
+export interface ConfigFs {
+  /** The whole file as text. Throws (with `code`, e.g. ENOENT, EACCES) when it cannot be read. */
+  readFile(path: string): string;
+  /** Names in a directory (not sorted), or undefined when `path` is not a readable directory. */
+  readdir(path: string): string[] | undefined;
+  /** What `path` is (following symlinks), or undefined when it does not exist. */
+  stat(path: string): FileKind | undefined;
+}
+
+/** The real filesystem, synchronous (configs are small; a load is one step). */
+export const nodeFs: ConfigFs = {
+  readFile: (p) => nodeFsModule.readFileSync(p, 'utf8'),
+  readdir: (p) => {
+    try {
+      return nodeFsModule.readdirSync(p);
+    } catch {
+      return undefined;
+    }
+  },
+  stat: (p) => {
+    try {
+      const st = nodeFsModule.statSync(p);
+      return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/**
+ * An in-memory tree from a map of absolute paths to contents (directories are implied),
+ * for tests and for embedding a config that never touches the disk.
+ */
+export function memoryFs(files: Record<string, string>): ConfigFs {
+  const norm = new Map<string, string>();
+  const dirs = new Map<string, Set<string>>();
+  for (const [p, text] of Object.entries(files)) {
+    const abs = posix.resolve('/', p);
+    norm.set(abs, text);
+    let child = abs;
+    for (let dir = posix.dirname(abs); ; dir = posix.dirname(dir)) {
+      if (!dirs.has(dir)) dirs.set(dir, new Set());
+      dirs.get(dir)!.add(posix.basename(child));
+      if (dir === '/') break;
+      child = dir;
+    }
+  }
+  return {
+    readFile(p) {
+      const text = norm.get(posix.resolve('/', p));
+      if (text === undefined) {
+        if (dirs.has(posix.resolve('/', p))) throw Object.assign(new Error(`EISDIR: ${p}`), { code: 'EISDIR' });
+        throw Object.assign(new Error(`ENOENT: no such file: ${p}`), { code: 'ENOENT' });
+      }
+      return text;
+    },
+    readdir(p) {
+      const d = dirs.get(posix.resolve('/', p));
+      return d ? [...d] : undefined;
+    },
+    stat(p) {
+      const abs = posix.resolve('/', p);
+      if (norm.has(abs)) return 'file';
+      if (dirs.has(abs)) return 'dir';
+      return undefined;
+    },
+  };
+}
