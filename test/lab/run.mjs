@@ -79,17 +79,35 @@ function guestEnv(env) {
   return out.join('\n');
 }
 
-// Mounts done by one `mount -a` (one process instead of nine). /lib/modules is the
-// package's module tree bind-mounted read-only, so modprobe works without touching the
-// host's own /lib/modules.
-const FSTAB = `proc /proc proc defaults 0 0
-sysfs /sys sysfs defaults 0 0
-tmpfs /run tmpfs mode=755 0 0
-tmpfs /tmp tmpfs mode=1777 0 0
-tmpfs /dev/shm tmpfs mode=1777,X-mount.mkdir 0 0
-devpts /dev/pts devpts X-mount.mkdir 0 0
-/usr/lib/uml/modules /lib/modules none bind,ro 0 0
-`;
+// Mounts done by one `mount -a` (one process instead of nine), in this order. /lib/modules
+// is the package's module tree bind-mounted read-only, so modprobe works without touching
+// the host's own /lib/modules. A working directory or output directory under the host's
+// /tmp (a CI checkout in /tmp/x, say) is bind-mounted back at the same path on top of the
+// guest's tmpfs /tmp, through a bind of the host's /tmp made before that tmpfs hides it.
+function fstab(hostTmpPaths) {
+  const lines = [
+    'proc /proc proc defaults 0 0',
+    'sysfs /sys sysfs defaults 0 0',
+    'tmpfs /run tmpfs mode=755 0 0',
+  ];
+  if (hostTmpPaths.length) lines.push('/tmp /run/lvsd-host-tmp none bind,X-mount.mkdir 0 0');
+  lines.push('tmpfs /tmp tmpfs mode=1777 0 0');
+  for (const p of hostTmpPaths) lines.push(`/run/lvsd-host-tmp${fstabEscape(p.slice(4))} ${fstabEscape(p)} none bind,X-mount.mkdir 0 0`);
+  lines.push(
+    'tmpfs /dev/shm tmpfs mode=1777,X-mount.mkdir 0 0',
+    'devpts /dev/pts devpts X-mount.mkdir 0 0',
+    '/usr/lib/uml/modules /lib/modules none bind,ro 0 0',
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** fstab fields cannot hold blanks: octal escapes, as in /proc/mounts. */
+function fstabEscape(p) {
+  return p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+const underTmp = (p) => p.startsWith('/tmp/');
+const badPath = (p) => p === '/tmp' || p === '/run' || p.startsWith('/run/');
 
 function initScript({ ctl, out, cwd, command, modules }) {
   // Every process spawned inside UML costs tens of milliseconds (fork and exec are slow
@@ -160,8 +178,7 @@ export async function runInLab(o) {
   const stdout = o.stdout === undefined ? process.stdout : o.stdout;
   const stderr = o.stderr === undefined ? process.stderr : o.stderr;
   const log = (s) => process.stderr.write(`lab: ${s}\n`);
-  if (cwd === '/tmp' || cwd.startsWith('/tmp/') || cwd.startsWith('/run/'))
-    throw new Error(`runInLab: cwd ${cwd} is under /tmp or /run, which are empty tmpfs mounts inside the lab`);
+  if (badPath(cwd)) throw new Error(`runInLab: cwd ${cwd} cannot be shared with the lab (its /tmp and /run are its own tmpfs)`);
 
   const uml = findUml();
   const started = Date.now();
@@ -174,8 +191,7 @@ export async function runInLab(o) {
   const ctl = mkdtempSync('/var/tmp/lvsd-lab-');
   const keepCtl = o.keep || process.env.LVSD_LAB_KEEP === '1';
   const out = o.outDir ? resolve(o.outDir) : join(ctl, 'out');
-  if (out === '/tmp' || out.startsWith('/tmp/') || out.startsWith('/run/'))
-    throw new Error(`runInLab: outDir ${out} is under /tmp or /run, which the guest cannot share with the host`);
+  if (badPath(out)) throw new Error(`runInLab: outDir ${out} cannot be shared with the lab (its /tmp and /run are its own tmpfs)`);
   mkdirSync(out, { recursive: true });
   result.ctlDir = ctl;
   result.outDir = out;
@@ -184,7 +200,8 @@ export async function runInLab(o) {
   // The command sees fifos, not a terminal; keep colours if the host shows them on a tty.
   if (stdout && stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   writeFileSync(join(ctl, 'env.sh'), guestEnv(env) + '\n');
-  writeFileSync(join(ctl, 'fstab'), FSTAB);
+  const hostTmpPaths = [...new Set([cwd, out].filter(underTmp))].sort();
+  writeFileSync(join(ctl, 'fstab'), fstab(hostTmpPaths));
   writeFileSync(join(ctl, 'stdout'), '');
   writeFileSync(join(ctl, 'stderr'), '');
   const initPath = join(ctl, 'init.sh');
