@@ -1,0 +1,198 @@
+// Running a director from the command line: load the configuration, start the Director,
+// wire the signals (HUP reload, TERM/INT stop, USR1 data dump, USR2 stats), pid file.
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventEmitter } from 'node:events';
+import type { KeepalivedConfig } from '../config/model.js';
+import type { CliOptions } from './args.js';
+import { EXIT, loadForCli, renderDiagnostics } from './configtest.js';
+import { logEvent, type Logger } from './log.js';
+
+/** What the CLI needs of the Director (packages/director/src/director.ts). */
+export interface DirectorLike extends EventEmitter {
+  start(opts?: { signal?: AbortSignal }): Promise<void>;
+  reload(config: KeepalivedConfig): Promise<void>;
+  stop(): Promise<void>;
+  status(): object;
+}
+
+export interface DirectorOptions {
+  vrrp: boolean;
+  check: boolean;
+  dontReleaseIpvs: boolean;
+  dontReleaseVrrp: boolean;
+  logger: Logger;
+}
+
+export type DirectorFactory = (config: KeepalivedConfig, opts: DirectorOptions) => DirectorLike | Promise<DirectorLike>;
+
+/** The real Director, loaded when needed (so that `lvsd -t` never loads the network code). */
+export const loadDirector: DirectorFactory = async (config, opts) => {
+  const spec = '../director.js';
+  const mod = (await import(spec)) as { Director: new (c: KeepalivedConfig, o: DirectorOptions) => DirectorLike };
+  return new mod.Director(config, opts);
+};
+
+export interface RunDeps {
+  createDirector?: DirectorFactory;
+  /** Where process signals come from (default: process). */
+  signals?: Pick<NodeJS.Process, 'on' | 'off'>;
+  /** Directory for the USR1 / USR2 files (default $TMPDIR or /tmp). */
+  dumpDir?: string;
+}
+
+/** Which parts run: -P only VRRP, -C only checkers + IPVS, neither (or both) everything. */
+export function parts(opts: CliOptions): { vrrp: boolean; check: boolean } {
+  if (opts.vrrp && !opts.check) return { vrrp: true, check: false };
+  if (opts.check && !opts.vrrp) return { vrrp: false, check: true };
+  return { vrrp: true, check: true };
+}
+
+/** Runs until stopped by a signal; resolves with the exit code. */
+export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps = {}): Promise<number> {
+  const signals = deps.signals ?? process;
+  const dumpDir = deps.dumpDir ?? tmpdir();
+  const create = deps.createDirector ?? loadDirector;
+
+  const first = loadForCli(opts);
+  for (const line of renderDiagnostics(first.diagnostics, { json: false, detail: opts.logDetail })) {
+    const sev = line.includes(': error: ') ? 'error' : line.includes(': warning: ') ? 'warn' : 'info';
+    logger.log(sev, line, { event: 'config-diagnostic' });
+  }
+  if (!first.ok) {
+    logger.error(`configuration ${opts.useFile} has errors: not starting`, { event: 'config-invalid' });
+    return first.diagnostics.length === 1 && first.diagnostics[0]!.message.startsWith('cannot read') ? EXIT.NO_CONFIG : EXIT.CONFIG_ERRORS;
+  }
+
+  const which = parts(opts);
+  let director: DirectorLike;
+  try {
+    director = await create(first.config, {
+      ...which,
+      dontReleaseIpvs: opts.dontReleaseIpvs,
+      dontReleaseVrrp: opts.dontReleaseVrrp,
+      logger,
+    });
+  } catch (e) {
+    logger.error(`cannot create the director: ${(e as Error).message}`, { event: 'fatal', error: e });
+    return EXIT.FATAL;
+  }
+  director.on('log', (e: unknown) => logEvent(logger, e));
+
+  if (opts.pid) {
+    try {
+      writeFileSync(opts.pid, `${process.pid}\n`);
+    } catch (e) {
+      logger.error(`cannot write pid file ${opts.pid}: ${(e as Error).message}`, { event: 'fatal' });
+      return EXIT.FATAL;
+    }
+  }
+  const removePid = (): void => {
+    if (!opts.pid) return;
+    try {
+      unlinkSync(opts.pid);
+    } catch {
+      /* already gone */
+    }
+  };
+
+  let stopping: Promise<void> | undefined;
+  let reloading = Promise.resolve();
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+
+  const stop = (sig: string): void => {
+    if (stopping) {
+      logger.warn(`${sig} again while stopping: exiting now`, { event: 'stop-forced' });
+      removePid();
+      resolveExit(EXIT.FATAL);
+      return;
+    }
+    logger.info(`${sig}: stopping`, { event: 'stop' });
+    stopping = reloading
+      .then(() => director.stop())
+      .then(
+        () => {
+          logger.info('stopped', { event: 'stopped' });
+          removePid();
+          resolveExit(EXIT.OK);
+        },
+        (e: unknown) => {
+          logger.error(`stop failed: ${(e as Error).message}`, { event: 'stop-failed', error: e });
+          removePid();
+          resolveExit(EXIT.FATAL);
+        },
+      );
+  };
+  const reload = (): void => {
+    if (stopping) return;
+    reloading = reloading.then(async () => {
+      logger.info(`SIGHUP: reloading ${opts.useFile}`, { event: 'reload' });
+      const r = loadForCli(opts);
+      for (const line of renderDiagnostics(r.diagnostics, { json: false, detail: opts.logDetail })) {
+        logger.log(line.includes(': error: ') ? 'error' : 'warn', line, { event: 'config-diagnostic' });
+      }
+      if (!r.ok) {
+        logger.error('new configuration has errors: kept running the previous one, nothing changed', { event: 'reload-rejected' });
+        return;
+      }
+      try {
+        await director.reload(r.config);
+        logger.info('reloaded', { event: 'reloaded' });
+      } catch (e) {
+        logger.error(`reload failed: ${(e as Error).message}`, { event: 'reload-failed', error: e });
+      }
+    });
+  };
+  const dump = (kind: 'data' | 'stats'): void => {
+    try {
+      const status = director.status();
+      const base = join(dumpDir, `lvsd.${kind}`);
+      writeFileSync(`${base}.json`, `${JSON.stringify(kind === 'data' ? { config: first.config, status } : status, null, 2)}\n`);
+      writeFileSync(base, renderText(kind === 'data' ? { status, config: first.config } : status));
+      logger.info(`${kind} written to ${base} and ${base}.json`, { event: kind === 'data' ? 'data-dump' : 'stats-dump' });
+    } catch (e) {
+      logger.error(`cannot write ${kind} dump: ${(e as Error).message}`, { event: 'dump-failed' });
+    }
+  };
+
+  const handlers: [string, () => void][] = [
+    ['SIGTERM', () => stop('SIGTERM')],
+    ['SIGINT', () => stop('SIGINT')],
+    ['SIGHUP', reload],
+    ['SIGUSR1', () => dump('data')],
+    ['SIGUSR2', () => dump('stats')],
+  ];
+  for (const [s, h] of handlers) signals.on(s, h);
+
+  try {
+    await director.start();
+    logger.info(`started from ${opts.useFile}`, { event: 'started', vrrp: which.vrrp, check: which.check });
+  } catch (e) {
+    logger.error(`start failed: ${(e as Error).message}`, { event: 'start-failed', error: e });
+    try {
+      await director.stop();
+    } catch {
+      /* best effort */
+    }
+    for (const [s, h] of handlers) signals.off(s, h);
+    removePid();
+    return EXIT.FATAL;
+  }
+  const code = await exited;
+  for (const [s, h] of handlers) signals.off(s, h);
+  return code;
+}
+
+/** A readable indented rendering of JSON-like data (the keepalived-style .data / .stats files). */
+export function renderText(v: unknown, indent = ''): string {
+  if (v === null || typeof v !== 'object') return `${indent}${String(v)}\n`;
+  let out = '';
+  const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as object);
+  for (const [k, val] of entries) {
+    if (val !== null && typeof val === 'object') out += `${indent}${k}:\n${renderText(val, `${indent}  `)}`;
+    else if (val !== undefined) out += `${indent}${k} = ${String(val)}\n`;
+  }
+  return out;
+}
