@@ -16,7 +16,7 @@ export const KEEPALIVED = '/usr/sbin/keepalived';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function sh(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...opts });
 }
 
 export async function waitFor(fn, timeoutMs, what = 'condition', stepMs = 5) {
