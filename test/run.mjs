@@ -42,19 +42,32 @@ function note(step, r, detail = '') {
   total.skipped += r.skipped;
 }
 
+// Host steps run in their own process group, so a timeout can end the step with everything
+// it started; an interrupted `npm test` ends them too.
+const groups = new Set();
+const killGroup = (pid) => { try { process.kill(-pid, 'SIGKILL'); } catch {} };
+process.on('exit', () => groups.forEach(killGroup));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    groups.forEach(killGroup);
+    process.stdout.write(`\ninterrupted by ${sig}\n`);
+    process.exit(130);
+  });
+
 /** Run a host command with inherited stdio and a hard timeout (kills its process group). */
 function runHost(cmd, args, { timeoutMs = HOST_STEP_TIMEOUT, env } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit', detached: true, env: env ?? process.env });
+    if (child.pid) groups.add(child.pid);
     let timedOut = false;
     const t = setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      process.stderr.write(`${cmd} ${args[0] ?? ''}: timed out after ${timeoutMs / 1000} s, killed\n`);
+      killGroup(child.pid);
     }, timeoutMs);
-    const kill = () => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} };
-    process.once('exit', kill);
-    child.once('error', (e) => { clearTimeout(t); process.off('exit', kill); resolve({ code: 127, error: e.message, timedOut }); });
-    child.once('close', (code, signal) => { clearTimeout(t); process.off('exit', kill); resolve({ code: code ?? 128, signal, timedOut }); });
+    const done = (r) => { clearTimeout(t); groups.delete(child.pid); resolve(r); };
+    child.once('error', (e) => done({ code: 127, error: e.message, timedOut }));
+    child.once('close', (code, signal) => done({ code: code ?? 128, signal, timedOut }));
   });
 }
 

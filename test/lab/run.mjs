@@ -161,6 +161,7 @@ off
  * @param {boolean} [o.capture]  also collect stdout/stderr into the result
  * @param {boolean} [o.verbose]  stream kernel console and boot progress to stderr
  * @param {(r: {bootMs:number, kernelMs:number, modules:string[]}) => void} [o.onReady]  called once the guest is up, before the command starts
+ * @param {string[]} [o.kernelArgs]  extra kernel command line (default: $LVSD_LAB_KARGS split on blanks)
  * @param {string[]} [o.modules]  modules to load instead of LAB_MODULES (ip_vs stays mandatory)
  * @param {boolean} [o.keep]  keep the control directory (init script, boot log) for debugging
  * @returns {Promise<{code:number, ok:boolean, error?:string, timedOut:boolean, bootMs?:number,
@@ -213,6 +214,7 @@ export async function runInLab(o) {
     `umid=${umid}`, `uml_dir=${ctl}`,
     'con=null', 'con0=null,fd:1', 'ssl=null',
     o.verbose ? 'loglevel=6' : 'loglevel=3',
+    ...(o.kernelArgs ?? (process.env.LVSD_LAB_KARGS ?? '').split(/\s+/).filter(Boolean)),
   ];
   const umlEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: memoryDir(memBytes), HOME: process.env.HOME ?? '/root' };
   if (o.verbose) log(`${uml} ${args.join(' ')}`);
