@@ -11,7 +11,7 @@
 //   });
 //
 // or, as a vitest fixture: `labTest('...', ({ netns }) => { ... })`.
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, beforeEach, test } from 'vitest';
@@ -55,6 +55,16 @@ export function hostSh(cmd: string, input?: string): string {
   return run(['sh', '-c', cmd], cmd, input);
 }
 
+function runAsync(argv: string[], cmd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const status = typeof err.code === 'number' ? err.code : null;
+      reject(new ShError(cmd, status, stdout, stderr || err.message));
+    });
+  });
+}
+
 function run(argv: string[], cmd: string, input?: string): string {
   try {
     return execFileSync(argv[0], argv.slice(1), {
@@ -77,6 +87,8 @@ export interface Netns {
   readonly path: string;
   /** Run `cmd` with `sh -c` inside the namespace; returns stdout, throws ShError with stderr. */
   sh(cmd: string, input?: string): string;
+  /** Like sh() without blocking the event loop (while your code under test has sockets open). */
+  exec(cmd: string): Promise<string>;
   /** Start a long-running process inside the namespace; it is killed (by PID) on delete(). */
   spawn(argv: string[], opts?: SpawnOptions): ChildProcess;
   /** Kill what spawn() started and every other process left in the namespace, then delete it. */
@@ -96,6 +108,7 @@ export function createNetns(prefix = 'lvsd'): Netns {
     name,
     path: `/var/run/netns/${name}`,
     sh: (cmd, input) => run(['ip', 'netns', 'exec', name, 'sh', '-c', cmd], cmd, input),
+    exec: (cmd) => runAsync(['ip', 'netns', 'exec', name, 'sh', '-c', cmd], cmd),
     spawn(argv, opts) {
       const child = spawn('ip', ['netns', 'exec', name, ...argv], { stdio: 'ignore', ...opts });
       children.add(child);
@@ -165,6 +178,7 @@ export function useNetns(prefix?: string): Netns {
       return get().path;
     },
     sh: (cmd, input) => get().sh(cmd, input),
+    exec: (cmd) => get().exec(cmd),
     spawn: (argv, opts) => get().spawn(argv, opts),
     delete: () => get().delete(),
   };

@@ -61,12 +61,22 @@ function parseMem(mem) {
 // memory; fall back to /var/tmp (sparse file on disk) when /dev/shm is too small.
 function memoryDir(bytes) {
   for (const d of ['/dev/shm', '/var/tmp']) {
+    if (noexec(d)) continue; // UML maps guest RAM executable
     try {
       const s = statfsSync(d);
       if (s.bavail * s.bsize > bytes + 64 * 1024 ** 2) return d;
     } catch {}
   }
   return '/var/tmp';
+}
+
+function noexec(dir) {
+  try {
+    const line = readFileSync('/proc/self/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === dir);
+    return Boolean(line && line.split(' ')[3].split(',').includes('noexec'));
+  } catch {
+    return false;
+  }
 }
 
 function guestEnv(env) {

@@ -89,6 +89,18 @@ describe('one namespace per test', () => {
     expect((err as ShError).status).toBe(7);
     expect((err as ShError).message).toContain('nope');
   });
+
+  it('exec() is the same without blocking the event loop', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    try {
+      expect(await ns.exec('sleep 0.3; ipvsadm -Sn; echo done')).toBe('done\n');
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(5);
+    await expect(ns.exec('echo bad >&2; exit 3')).rejects.toMatchObject({ name: 'ShError', status: 3, stderr: 'bad\n' });
+  });
 });
 
 describe('namespace cleanup', () => {
