@@ -218,3 +218,10 @@ export const infoSchema: Schema = {
   version: { id: 1, type: 'u32' },
   connTabSize: { id: 2, type: 'u32' },
 };
+
+/** The same schemas without the counters: what a reconcile dump decodes (no BigInt per counter). */
+const without = (schema: Schema, drop: string[]): Schema => Object.fromEntries(Object.entries(schema).filter(([k]) => !drop.includes(k)));
+export const cmdSchemaNoStats: Schema = {
+  service: { id: 1, type: 'nested', nested: without(serviceSchema, ['stats', 'stats64']) },
+  dest: { id: 2, type: 'nested', nested: without(destSchema, ['stats', 'stats64', 'activeConns', 'inactConns', 'persistConns']) },
+};

@@ -37,6 +37,11 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface DumpOptions extends CallOptions {
+  /** Decode the counters (stats64, connection counts). Default true. */
+  stats?: boolean;
+}
+
 /** One change of a batch, in canonical form (what the planner produces). */
 export type IpvsOp =
   | { kind: 'add-service'; service: Service }
@@ -138,11 +143,12 @@ export class IpvsClient {
     await this.one(Cmd.DEL_SERVICE, (w) => body.delService(w, k), { service: k }, opts);
   }
 
-  async listServices(opts: CallOptions = {}): Promise<Service[]> {
+  /** Every service (with counters unless `stats: false`). */
+  async listServices(opts: DumpOptions = {}): Promise<Service[]> {
     const msgs = await this.dumpCmd(Cmd.GET_SERVICE, (w) => body.getService(w), {}, opts);
     const out: Service[] = [];
     for (const m of msgs) {
-      const s = decodeServiceMessage(m);
+      const s = decodeServiceMessage(m, opts);
       if (s) out.push(s);
     }
     return out;
@@ -183,24 +189,24 @@ export class IpvsClient {
   }
 
   /** The destinations of a service (empty for a service that does not exist: the kernel's dump says nothing). */
-  async listDestinations(service: KeyLike, opts: CallOptions = {}): Promise<Destination[]> {
+  async listDestinations(service: KeyLike, opts: DumpOptions = {}): Promise<Destination[]> {
     const k = normalizeKey(service);
     return this.dumpDests(k, serviceKeyAttr(k), opts);
   }
 
-  private async dumpDests(k: Canon, key: Buffer, opts: CallOptions): Promise<Destination[]> {
+  private async dumpDests(k: Canon, key: Buffer, opts: DumpOptions): Promise<Destination[]> {
     const msgs = await this.dumpCmd(Cmd.GET_DEST, (w) => body.getDest(w, key), { service: k }, opts);
     const af = familyNumber(k.family);
     const out: Destination[] = [];
     for (const m of msgs) {
-      const d = decodeDestMessage(m, af);
+      const d = decodeDestMessage(m, af, opts);
       if (d) out.push(d);
     }
     return out;
   }
 
-  /** Every service with its destinations (ipvsadm -Sn). */
-  async dumpTable(opts: CallOptions = {}): Promise<TableSnapshot> {
+  /** Every service with its destinations (ipvsadm -Sn; `stats: false` leaves out the counters, as -Sn does). */
+  async dumpTable(opts: DumpOptions = {}): Promise<TableSnapshot> {
     const services = await this.listServices(opts);
     const out: TableSnapshot = { services: [] };
     // One dump at a time: a netlink socket runs a single dump, and each needs the read that completes it.

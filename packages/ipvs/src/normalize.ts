@@ -19,6 +19,7 @@ import { invalid } from './errors.js';
 import {
   canonicalAddress,
   familyOf,
+  parseIPv4,
   serviceKeyString,
   type DestinationSpec,
   type Destination,
@@ -51,11 +52,12 @@ export function normalizeKey(k: ServiceKey | ServiceSpec): { family: Family; pro
     throw invalid(`protocol must be one of tcp, udp, sctp (or give a fwmark), got ${String(k.protocol)}`, obj);
   }
   if (typeof k.address !== 'string') throw invalid('service address is required', obj);
-  const family = familyOf(k.address);
+  const v4 = parseIPv4(k.address) >= 0;
+  const family = v4 ? 'inet' : familyOf(k.address);
   if (!family) throw invalid(`bad service address ${JSON.stringify(k.address)}`, obj);
   if ('family' in k && k.family !== undefined && k.family !== family) throw invalid(`address ${k.address} is not ${k.family}`, obj);
   if (!isUint(k.port, 65535) || k.port === 0) throw invalid(`port must be 1..65535 on a ${k.protocol} service, got ${k.port}`, obj);
-  return { family, protocol: k.protocol, address: canonicalAddress(k.address), port: k.port };
+  return { family, protocol: k.protocol, address: v4 ? k.address : canonicalAddress(k.address), port: k.port };
 }
 
 /** IPv4 netmask in dotted form from a dotted mask or a prefix length. */
@@ -68,6 +70,8 @@ function v4Netmask(m: string | number, obj: unknown): string {
   if (familyOf(m) !== 'inet') throw invalid(`persistence netmask must be an IPv4 mask or prefix length, got ${JSON.stringify(m)}`, obj);
   return canonicalAddress(m);
 }
+
+const FULL_V4_MASK = '255.255.255.255';
 
 export function normalizeService(spec: ServiceSpec): Service {
   const obj = { service: spec };
@@ -100,29 +104,70 @@ export function normalizeService(spec: ServiceSpec): Service {
       throw invalid(`IPv6 persistence netmask must be a prefix length 1..128, got ${JSON.stringify(m)}`, obj);
     }
     netmask = m;
-  } else netmask = v4Netmask(spec.persistenceNetmask ?? '255.255.255.255', obj);
+  } else netmask = spec.persistenceNetmask === undefined ? FULL_V4_MASK : v4Netmask(spec.persistenceNetmask, obj);
   const pe = spec.persistenceEngine;
   if (pe !== undefined && !(PERSISTENCE_ENGINES as readonly string[]).includes(pe)) {
     throw invalid(`unknown persistence engine ${JSON.stringify(pe)} (one of ${PERSISTENCE_ENGINES.join(' ')})`, obj);
   }
-  return {
-    ...key,
+  const out: Service = {
+    family: key.family,
+    protocol: key.protocol,
+    address: key.address,
+    port: key.port,
+    fwmark: key.fwmark,
     scheduler,
-    schedulerFlags: schedulerFlagNames(scheduler, flags),
+    schedulerFlags: flags & (SvcFlag.SCHED1 | SvcFlag.SCHED2 | SvcFlag.SCHED3) ? schedulerFlagNames(scheduler, flags) : [],
     persistent: (flags & SvcFlag.PERSISTENT) !== 0,
     persistenceTimeout: timeout,
     persistenceNetmask: netmask,
-    ...(pe ? { persistenceEngine: pe } : {}),
+    persistenceEngine: pe,
     onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
     flags,
   };
+  return out;
 }
 
-export function normalizeDestination(spec: DestinationSpec, service: Service): Destination {
+export function normalizeDestination(spec: DestinationSpec, service: Pick<Service, 'family' | 'fwmark' | 'port'>): Destination {
+  if (typeof spec?.address !== 'string') throw invalid('destination address is required', { service, destination: spec });
+  const v4 = parseIPv4(spec.address) >= 0;
+  const family: Family | undefined = v4 ? 'inet' : familyOf(spec.address);
+  if (!family) throw invalid(`bad destination address ${JSON.stringify(spec.address)}`, { service, destination: spec });
+  const port = spec.port ?? (service.fwmark ? 0 : service.port!);
+  const fwd = spec.forwardingMethod ?? 'route';
+  const weight = spec.weight ?? 1;
+  const upper = spec.upperThreshold ?? 0;
+  const lower = spec.lowerThreshold ?? 0;
+  const plain =
+    spec.tunnelType === undefined && spec.tunnelPort === undefined && spec.tunnelChecksum === undefined && fwd !== 'tunnel';
+  // The common case (no tunnel, in-range numbers, same family) is checked in one pass.
+  if (
+    !plain ||
+    !isUint(port, 65535) ||
+    !(fwd in ForwardingMethods) ||
+    !isUint(weight, MAX_WEIGHT) ||
+    !isUint(upper, MAX_THRESHOLD) ||
+    !isUint(lower, MAX_THRESHOLD) ||
+    lower > upper ||
+    family !== service.family
+  ) {
+    return normalizeDestinationSlow(spec, service, family);
+  }
+  return {
+    address: v4 ? spec.address : canonicalAddress(spec.address),
+    family,
+    port,
+    forwardingMethod: fwd,
+    weight,
+    upperThreshold: upper,
+    lowerThreshold: lower,
+    tunnelType: 'ipip',
+    tunnelPort: 0,
+    tunnelChecksum: 'nocsum',
+  };
+}
+
+function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 'family' | 'fwmark' | 'port'>, family: Family): Destination {
   const obj = { service, destination: spec };
-  if (typeof spec?.address !== 'string') throw invalid('destination address is required', obj);
-  const family = familyOf(spec.address);
-  if (!family) throw invalid(`bad destination address ${JSON.stringify(spec.address)}`, obj);
   const port = spec.port ?? (service.fwmark ? 0 : service.port!);
   if (!isUint(port, 65535)) throw invalid(`destination port must be 0..65535, got ${port}`, obj);
   const fwd = spec.forwardingMethod ?? 'route';
@@ -175,22 +220,94 @@ export interface NormalizedEntry {
 }
 export type NormalizedTable = Map<string, NormalizedEntry>;
 
-export function normalizeTable(desired: Iterable<DesiredService>): NormalizedTable {
+/**
+ * Validates and canonicalises a desired table. With `previous` (the last result),
+ * services whose spec still matches their previous canonical entry field by field are
+ * reused as the same object, so re-applying a 110,000-object table after one change
+ * costs a field comparison per object instead of a full validation.
+ */
+export function normalizeTable(desired: Iterable<DesiredService>, previous?: NormalizedTable): NormalizedTable {
   const out: NormalizedTable = new Map();
   for (const d of desired) {
-    const service = normalizeService(d);
-    const key = serviceKeyString(service);
-    if (out.has(key)) throw invalid(`service ${key} appears twice in the desired table`, { service: d });
-    const dests = new Map<string, Destination>();
-    for (const ds of d.destinations ?? []) {
-      const dest = normalizeDestination(ds, service);
-      const dk = `${dest.address}|${dest.port}`;
-      if (dests.has(dk)) throw invalid(`destination ${dk} appears twice in service ${key}`, { service: d, destination: ds });
-      dests.set(dk, dest);
+    let key: string | undefined;
+    let entry: NormalizedEntry | undefined;
+    if (previous) {
+      const rk = rawKey(d);
+      const prev = rk === undefined ? undefined : previous.get(rk);
+      if (prev && specMatches(d, prev)) {
+        key = rk;
+        entry = prev;
+      }
     }
-    out.set(key, { service, dests });
+    if (!entry) {
+      const service = normalizeService(d);
+      key = serviceKeyString(service);
+      const dests = new Map<string, Destination>();
+      for (const ds of d.destinations ?? []) {
+        const dest = normalizeDestination(ds, service);
+        const dk = `${dest.address}|${dest.port}`;
+        if (dests.has(dk)) throw invalid(`destination ${dk} appears twice in service ${key}`, { service: d, destination: ds });
+        dests.set(dk, dest);
+      }
+      entry = { service, dests };
+    }
+    if (out.has(key!)) throw invalid(`service ${key} appears twice in the desired table`, { service: d });
+    out.set(key!, entry);
   }
   return out;
+}
+
+function rawKey(d: DesiredService): string | undefined {
+  if (d == null || typeof d !== 'object') return undefined;
+  if (d.fwmark !== undefined) return `fwmark|${d.family ?? 'inet'}|${d.fwmark}`;
+  if (typeof d.address !== 'string') return undefined;
+  return `${d.protocol}|${d.address}|${d.port}`;
+}
+
+function specFlags(spec: ServiceSpec): number {
+  let flags = 0;
+  for (const f of spec.schedulerFlags ?? []) {
+    const bit = SchedulerFlagBits[f];
+    if (bit === undefined) return -1;
+    flags |= bit;
+  }
+  if (spec.persistenceTimeout) flags |= SvcFlag.PERSISTENT;
+  if (spec.onePacket) flags |= SvcFlag.ONEPACKET;
+  return flags;
+}
+
+/** Would normalising `spec` give exactly `entry`? (Never true for input that would not validate.) */
+function specMatches(spec: DesiredService, entry: NormalizedEntry): boolean {
+  const s = entry.service;
+  if ((spec.scheduler ?? DEFAULT_SCHEDULER) !== s.scheduler) return false;
+  if (spec.family !== undefined && spec.family !== s.family) return false;
+  if ((spec.persistenceTimeout ?? 0) !== s.persistenceTimeout) return false;
+  if (specFlags(spec) !== s.flags) return false;
+  if (spec.persistenceEngine !== s.persistenceEngine) return false;
+  const defMask = s.family === 'inet6' ? 128 : '255.255.255.255';
+  if ((spec.persistenceNetmask ?? defMask) !== s.persistenceNetmask) return false;
+  const list = spec.destinations ?? [];
+  if (list.length !== entry.dests.size) return false;
+  const defPort = s.fwmark ? 0 : s.port;
+  let i = 0;
+  for (const d of entry.dests.values()) {
+    const x = list[i++];
+    if (
+      x == null ||
+      x.address !== d.address ||
+      (x.port ?? defPort) !== d.port ||
+      (x.forwardingMethod ?? 'route') !== d.forwardingMethod ||
+      (x.weight ?? 1) !== d.weight ||
+      (x.upperThreshold ?? 0) !== d.upperThreshold ||
+      (x.lowerThreshold ?? 0) !== d.lowerThreshold
+    ) {
+      return false;
+    }
+    if (d.forwardingMethod === 'tunnel') {
+      if ((x.tunnelType ?? 'ipip') !== d.tunnelType || (x.tunnelPort ?? 0) !== d.tunnelPort || (x.tunnelChecksum ?? 'nocsum') !== d.tunnelChecksum) return false;
+    } else if (x.tunnelType !== undefined || x.tunnelPort !== undefined || x.tunnelChecksum !== undefined) return false;
+  }
+  return true;
 }
 
 /** True when two canonical services would program the kernel identically. */

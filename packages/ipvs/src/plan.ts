@@ -10,7 +10,7 @@
 // Anything that already matches is left alone; services outside `owned` are never touched.
 import type { IpvsOp } from './client.js';
 import { invalid } from './errors.js';
-import { normalizeTable, sameDestination, sameService, normalizeKey, type NormalizedTable } from './normalize.js';
+import { normalizeTable, sameDestination, sameService, normalizeKey, type NormalizedEntry, type NormalizedTable } from './normalize.js';
 import { serviceKeyString, type DesiredService, type ServiceKey, type Service } from './types.js';
 import type { TableSnapshot } from './client.js';
 
@@ -35,7 +35,13 @@ export function ownedKeys(keys: Iterable<ServiceKey | DesiredService | Service |
 }
 
 /** The pure core on canonical tables. Every desired service must be owned. */
-export function planTables(current: NormalizedTable, desired: NormalizedTable, owned: ReadonlySet<string>): IpvsOp[] {
+export function planTables(
+  current: NormalizedTable,
+  desired: NormalizedTable,
+  owned: ReadonlySet<string>,
+  /** Services known to be in the kernel exactly as desired (IpvsTable's bookkeeping); not compared again. */
+  unchanged?: (key: string, entry: NormalizedEntry) => boolean,
+): IpvsOp[] {
   const svcOps: IpvsOp[] = [];
   const addDests: IpvsOp[] = [];
   const editDests: IpvsOp[] = [];
@@ -43,6 +49,7 @@ export function planTables(current: NormalizedTable, desired: NormalizedTable, o
   const delSvcs: IpvsOp[] = [];
   for (const [key, want] of desired) {
     if (!owned.has(key)) throw invalid(`desired service ${key} is not in the owned set`, { service: want.service });
+    if (unchanged && unchanged(key, want)) continue;
     const have = current.get(key);
     if (!have) {
       svcOps.push({ kind: 'add-service', service: want.service });

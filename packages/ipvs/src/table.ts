@@ -8,9 +8,9 @@
 import { EventEmitter } from 'node:events';
 import type { IpvsClient, IpvsOp } from './client.js';
 import { IpvsApplyError, IpvsError } from './errors.js';
-import { normalizeTable, type NormalizedTable } from './normalize.js';
+import { normalizeTable, type NormalizedEntry, type NormalizedTable } from './normalize.js';
 import { ownedKeys, planTables, tableFromSnapshot } from './plan.js';
-import { serviceKeyString, type DesiredService, type ServiceKey, type Service } from './types.js';
+import { type DesiredService, type ServiceKey, type Service } from './types.js';
 
 export interface Timers {
   setInterval(fn: () => void, ms: number): unknown;
@@ -76,17 +76,18 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
 
   /** Dry run: the operations apply(desired) would send now. Dumps the kernel if this table has no state yet. */
   async plan(desired: Iterable<DesiredService>, opts: { signal?: AbortSignal } = {}): Promise<IpvsOp[]> {
-    const want = normalizeTable(desired);
+    const want = normalizeTable(desired, this.desired);
     return this.serial(async () => {
       const owned = this.allOwned(want);
-      const cur = this.state ?? (await this.dumpOwned(owned, opts.signal));
-      return planTables(cur, want, owned);
+      if (this.state) return planTables(this.state, want, owned, this.skip);
+      return planTables(await this.dumpOwned(owned, opts.signal), want, owned);
     });
   }
 
   /** Makes the owned part of the kernel table equal `desired`. Throws IpvsApplyError if some operations failed. */
   apply(desired: Iterable<DesiredService>, opts: { signal?: AbortSignal } = {}): Promise<ApplyReport> {
-    const want = normalizeTable(desired); // invalid input throws here, before anything is sent
+    // Invalid input throws here, before anything is sent. Unchanged services are reused from the last call.
+    const want = normalizeTable(desired, this.desired);
     return this.serial(() => this.applyNow(want, opts.signal));
   }
 
@@ -99,9 +100,11 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
       const actual = await this.dumpOwned(owned, opts.signal);
       const ops = planTables(actual, want, owned);
       this.state = actual;
-      if (ops.length === 0) return { ops };
-      this.emit('drift', { ops });
-      await this.send(ops, opts.signal);
+      if (ops.length) {
+        this.emit('drift', { ops });
+        await this.send(ops, opts.signal);
+      }
+      this.state = want;
       return { ops };
     });
   }
@@ -128,6 +131,12 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
 
   // ---- internals ----
 
+  /**
+   * After a successful apply the state IS the desired table, and normalizeTable reuses
+   * the entries of services that did not change: same object means nothing to compare.
+   */
+  private readonly skip = (key: string, entry: NormalizedEntry): boolean => this.state?.get(key) === entry;
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
@@ -143,7 +152,7 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
   }
 
   private async dumpOwned(owned: ReadonlySet<string>, signal?: AbortSignal): Promise<NormalizedTable> {
-    const snap = await this.client.dumpTable({ signal });
+    const snap = await this.client.dumpTable({ signal, stats: false });
     return tableFromSnapshot(snap, owned);
   }
 
@@ -152,7 +161,7 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
     const owned = this.allOwned(want);
     const dumped = this.state === undefined;
     if (!this.state) this.state = await this.dumpOwned(owned, signal);
-    const ops = planTables(this.state, want, owned);
+    const ops = planTables(this.state, want, owned, this.skip);
     this.desired = want;
     // Services that left the desired table are deleted by ops; keep them owned until then.
     let messages = 0;
@@ -167,6 +176,8 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
         throw e;
       }
     }
+    // Everything owned now matches `want`: it becomes the state, shared, not copied.
+    this.state = want;
     const report: ApplyReport = { ops, dumped, messages, durationMs: performance.now() - t0 };
     this.emit('applied', report);
     return report;
@@ -182,40 +193,14 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
       this.emit('error', e as Error);
       throw e;
     }
-    const state = this.state!;
-    for (let i = 0; i < ops.length; i++) if (!res.results[i]) foldOp(state, ops[i]);
     if (res.errors.length) {
+      // Some changes landed, some did not: the next apply reads the kernel again.
       this.state = undefined;
       const err = new IpvsApplyError(res.errors, ops.length);
       this.emit('error', err);
       throw err;
     }
     return res.messages;
-  }
-}
-
-function foldOp(state: NormalizedTable, op: IpvsOp): void {
-  const key = serviceKeyString(op.service);
-  switch (op.kind) {
-    case 'add-service':
-      state.set(key, { service: op.service, dests: new Map() });
-      return;
-    case 'edit-service': {
-      const e = state.get(key);
-      if (e) e.service = op.service;
-      else state.set(key, { service: op.service, dests: new Map() });
-      return;
-    }
-    case 'delete-service':
-      state.delete(key);
-      return;
-    case 'add-destination':
-    case 'edit-destination':
-      state.get(key)?.dests.set(`${op.destination.address}|${op.destination.port}`, op.destination);
-      return;
-    case 'delete-destination':
-      state.get(key)?.dests.delete(`${op.destination.address}|${op.destination.port}`);
-      return;
   }
 }
 
