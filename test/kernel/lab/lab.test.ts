@@ -103,6 +103,43 @@ describe('one namespace per test', () => {
   });
 });
 
+describe('reference tools', () => {
+  const ns = useNetns();
+
+  it('node, ipvsadm, keepalived, ip and nft run inside the lab', () => {
+    expect(process.version).toMatch(/^v\d+/);
+    expect(ns.sh('ipvsadm --version')).toMatch(/^ipvsadm v1\./);
+    expect(ns.sh('keepalived --version 2>&1')).toMatch(/^Keepalived v2\./);
+    expect(ns.sh('ip -V')).toMatch(/iproute2/);
+    expect(ns.sh('nft --version')).toMatch(/^nftables v/);
+  });
+
+  it('keepalived programs IPVS in a namespace of its own', async () => {
+    const dir = `/run/${ns.name}`;
+    hostSh(`mkdir -p ${dir}`);
+    const conf = [
+      'global_defs { router_id lab }',
+      'virtual_server 10.0.0.1 80 {',
+      '  delay_loop 60',
+      '  lb_algo wlc',
+      '  lb_kind NAT',
+      '  protocol TCP',
+      '  real_server 10.0.1.1 80 { weight 2 }',
+      '}',
+    ].join('\n');
+    hostSh(`cat > ${dir}/keepalived.conf`, conf);
+    ns.spawn(['keepalived', '--dont-fork', '--log-console', '--check', '-f', `${dir}/keepalived.conf`,
+      '-p', `${dir}/k.pid`, '-c', `${dir}/c.pid`, '-r', `${dir}/v.pid`]);
+    let table = '';
+    for (let i = 0; i < 200 && !table.includes('-a -t'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      table = await ns.exec('ipvsadm -Sn');
+    }
+    expect(table).toBe('-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 2\n');
+    hostSh(`rm -rf ${dir}`);
+  });
+});
+
 describe('namespace cleanup', () => {
   it('delete() removes the namespace and ends processes started in it', async () => {
     const ns = createNetns();
