@@ -861,6 +861,8 @@ interface InstCtx {
   nativeIpv6?: boolean;
   authType?: { type: 'PASS' | 'AH'; at: Token };
   authPass?: string;
+  /** auth_type was rejected (AH): do not complain about its auth_pass too. */
+  authRejected?: boolean;
 }
 
 /** `NAME [weight N [reverse]]` entries of track_script / track_interface / track_file blocks. */
@@ -1127,6 +1129,7 @@ const AUTH: Table<InstCtx> = {
           'auth_type AH (IPsec authentication header) is not supported by lvsd: use PASS, or no authentication',
           n.keyword,
         );
+        c.authRejected = true;
         return;
       }
       if (t) c.authType = { type: t, at: n.args[0]! };
@@ -1269,7 +1272,7 @@ const INSTANCE: Table<InstCtx> = {
             b.sink.error('invalid-value', k, `unicast_peer ${ip.address}: unexpected '${k.text}' (expected min_ttl or max_ttl)`, 'unicast_peer');
             continue;
           }
-          const v = b.v.int({ ...e, keyword: `unicast_peer ${ip.address} ${k.text}` }, i, 0, 255, 'a TTL');
+          const v = b.v.int({ ...e, keyword: `unicast_peer ${ip.address} ${k.text}` }, i + 1, 0, 255, 'a TTL');
           if (v !== undefined) peer[k.text === 'min_ttl' ? 'minTtl' : 'maxTtl'] = v;
         }
         c.i.unicastPeers.push(peer);
@@ -1489,7 +1492,7 @@ function buildInstance(n: ConfigNode, b: Builder): void {
     else if (i.version === 3) sink.warn('semantic', c.authType.at, `vrrp_instance ${name}: VRRP version 3 has no authentication - ignored (as keepalived)`, 'auth_type');
     else if (!c.authPass) sink.error('missing-argument', c.authType.at, `vrrp_instance ${name}: auth_type ${c.authType.type} needs auth_pass`, 'auth_pass');
     else i.authentication = { type: c.authType.type, pass: c.authPass };
-  } else if (c.authPass !== undefined) {
+  } else if (c.authPass !== undefined && !c.authRejected) {
     sink.warn('semantic', where, `vrrp_instance ${name}: auth_pass without auth_type - ignored`, 'auth_pass');
   }
   // Advert interval: whole seconds for v2, centiseconds for v3.

@@ -455,8 +455,8 @@ class Reader {
       text = text.slice(0, -1).replace(/[ \t]+$/, '');
       if (text.length > 0) def.value += `${text}\n`;
     } else {
-      this.endCollecting();
       if (text.length > 0) def.value += text;
+      this.endCollecting();
     }
   }
 

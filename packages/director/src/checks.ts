@@ -1,0 +1,344 @@
+// The check side of a director: health events -> quorum -> the IPVS table.
+// The decisions (which destinations each service holds) are made by pure
+// functions (map/ipvs.ts, @lvsd/health's evaluateQuorum); this class only keeps
+// the state between events and hands the result to the IpvsTable.
+import { EventEmitter } from 'node:events';
+import { evaluateQuorum, initialQuorumUp, HealthChecker, type HealthEvent, type HealthTarget, type QuorumConfig, type QuorumServer } from '@lvsd/health';
+import { IpvsClient, IpvsTable, serviceKeyString, type ApplyReport, type DesiredService } from '@lvsd/ipvs';
+import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from './config/model.js';
+import { desiredService, destinationOf, realServerId, servicesOf, virtualServerId, type ServiceInstance } from './map/ipvs.js';
+import { healthTarget } from './map/health.js';
+import { runScript } from './scripts.js';
+
+export interface CheckSideOptions {
+  netns?: string;
+  /** Seconds a removed real server is drained (weight 0) before deletion. */
+  drainTimeout: number;
+  /** Milliseconds between drift checks of the kernel table (0: never). */
+  verifyInterval: number;
+}
+
+export interface RealServerEvent {
+  virtualServer: string;
+  realServer: string;
+  up: boolean;
+  weight: number;
+  reason?: string;
+}
+
+export interface QuorumEvent {
+  virtualServer: string;
+  up: boolean;
+  weightSum: number;
+  sorryServer: boolean;
+}
+
+export interface CheckSideEvents {
+  realServer: [RealServerEvent];
+  quorum: [QuorumEvent];
+  applied: [ApplyReport];
+  drained: [{ virtualServer: string; realServer: string; timedOut: boolean }];
+  error: [Error];
+}
+
+interface VsState {
+  vs: VirtualServer;
+  id: string;
+  instances: ServiceInstance[];
+  quorumUp: boolean;
+  sorryActive: boolean;
+  init: boolean;
+}
+
+interface Draining {
+  vsId: string;
+  rsId: string;
+  rs: RealServer;
+  instances: ServiceInstance[];
+  since: number;
+}
+
+export class CheckSide extends EventEmitter<CheckSideEvents> {
+  private client: IpvsClient | undefined;
+  private table: IpvsTable | undefined;
+  private readonly health = new HealthChecker();
+  private vss = new Map<string, VsState>();
+  private readonly draining = new Map<string, Draining>();
+  private drainTimer: NodeJS.Timeout | undefined;
+  private applyQueued = false;
+  private applying: Promise<void> = Promise.resolve();
+  private started = false;
+
+  constructor(
+    private config: KeepalivedConfig,
+    private readonly opts: CheckSideOptions,
+  ) {
+    super();
+    this.health.on('change', (e) => this.onHealth(e));
+    this.health.on('error', (e) => this.emit('error', e));
+    this.vss = this.index(config);
+  }
+
+  private index(config: KeepalivedConfig): Map<string, VsState> {
+    const out = new Map<string, VsState>();
+    for (const vs of config.virtualServers) {
+      const id = virtualServerId(vs);
+      const prev = this.vss.get(id);
+      out.set(id, {
+        vs,
+        id,
+        instances: servicesOf(vs, config),
+        quorumUp: prev?.quorumUp ?? true,
+        sorryActive: prev?.sorryActive ?? false,
+        init: prev === undefined,
+      });
+    }
+    return out;
+  }
+
+  private targets(config: KeepalivedConfig, vss: Map<string, VsState>): HealthTarget[] {
+    const out: HealthTarget[] = [];
+    for (const st of vss.values()) {
+      for (const rs of st.vs.realServers) {
+        const t = healthTarget(realServerId(st.id, rs), st.vs, rs, config.trackFiles, this.opts.netns);
+        if (t) out.push(t);
+      }
+    }
+    return out;
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    this.client = await IpvsClient.open({ netns: this.opts.netns, signal });
+    const t = this.config.global.lvsTimeouts;
+    if (t) await this.client.setTimeouts({ tcp: t.tcp ?? 0, tcpFin: t.tcpfin ?? 0, udp: t.udp ?? 0 }, { signal });
+    this.table = new IpvsTable(this.client, { owned: this.ownedKeys(), verifyInterval: this.opts.verifyInterval });
+    this.table.on('drift', (d) => this.emit('error', new Error(`IPVS drift repaired: ${d.ops.length} operations`)));
+    this.table.on('error', (e) => this.emit('error', e));
+    this.health.apply(this.targets(this.config, this.vss));
+    for (const st of this.vss.values()) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
+    await this.applyNow(signal);
+    this.health.start();
+    this.table.start();
+    this.started = true;
+  }
+
+  private ownedKeys(): string[] {
+    const keys = new Set<string>();
+    for (const st of this.vss.values()) for (const i of st.instances) keys.add(serviceKeyString(i.spec));
+    for (const d of this.draining.values()) for (const i of d.instances) keys.add(serviceKeyString(i.spec));
+    return [...keys];
+  }
+
+  private quorumConfig(vs: VirtualServer): QuorumConfig {
+    const q: QuorumConfig = { quorum: vs.quorum, hysteresis: vs.hysteresis, inhibit_on_failure: vs.inhibitOnFailure };
+    if (vs.sorryServer) {
+      q.sorry_server = { address: vs.sorryServer.address, port: vs.sorryServer.port };
+      q.sorry_server_inhibit = vs.sorryServer.inhibit;
+    }
+    return q;
+  }
+
+  private servers(st: VsState): QuorumServer[] {
+    return st.vs.realServers.map((rs) => {
+      const id = realServerId(st.id, rs);
+      const s = this.health.status(id);
+      return { id, alive: s ? s.alive : true, weight: s ? s.weight : rs.weight, inhibit_on_failure: rs.inhibitOnFailure };
+    });
+  }
+
+  /** The whole desired table from the current health and quorum state. */
+  private desired(): DesiredService[] {
+    const out: DesiredService[] = [];
+    for (const st of this.vss.values()) {
+      const d = evaluateQuorum(this.quorumConfig(st.vs), st.quorumUp, this.servers(st), { init: st.init, previousSorryActive: st.sorryActive });
+      if (d.transition) this.onQuorum(st, d.up, d.weightSum, d.sorryActive, d.transition);
+      st.quorumUp = d.up;
+      st.sorryActive = d.sorryActive;
+      st.init = false;
+      for (const inst of st.instances) out.push(desiredService(inst, st.vs, d.destinations));
+    }
+    // Real servers removed by a reload stay at weight 0 until their connections end.
+    for (const dr of this.draining.values()) {
+      for (const inst of dr.instances) {
+        const svc = out.find((s) => serviceKeyString(s) === serviceKeyString(inst.spec));
+        const dest = destinationOf(dr.rs, 0);
+        if (svc) {
+          if (!svc.destinations!.some((x) => x.address === dest.address && x.port === dest.port)) svc.destinations!.push(dest);
+        } else out.push({ ...inst.spec, destinations: [dest] });
+      }
+    }
+    return out;
+  }
+
+  private onQuorum(st: VsState, up: boolean, weightSum: number, sorry: boolean, transition: 'quorum_up' | 'quorum_down'): void {
+    this.emit('quorum', { virtualServer: st.id, up, weightSum, sorryServer: sorry });
+    const script: ScriptSpec | undefined = transition === 'quorum_up' ? st.vs.quorumUp : st.vs.quorumDown;
+    if (script) void runScript(script.argv).then((r) => !r.ok && this.emit('error', new Error(`${transition} script ${script.text}: ${r.reason}`)));
+  }
+
+  private onHealth(e: HealthEvent): void {
+    const [vsId] = e.id.split(' -> ');
+    const st = this.vss.get(vsId);
+    const rs = st?.vs.realServers.find((r) => realServerId(st.id, r) === e.id);
+    const ev: RealServerEvent = { virtualServer: vsId, realServer: e.id.slice(vsId.length + 4), up: e.type !== 'down', weight: e.weight };
+    if (e.type === 'down') ev.reason = e.reason;
+    else if (e.type === 'weight') ev.reason = e.reason;
+    this.emit('realServer', ev);
+    if (rs) {
+      const script = e.type === 'up' ? rs.notifyUp : e.type === 'down' ? rs.notifyDown : undefined;
+      if (script) void runScript(script.argv);
+    }
+    this.scheduleApply();
+  }
+
+  /** Coalesces the events of one tick into one apply (one netlink batch). */
+  private scheduleApply(): void {
+    if (this.applyQueued || !this.table) return;
+    this.applyQueued = true;
+    setImmediate(() => {
+      this.applyQueued = false;
+      this.applyNow().catch((e) => this.emit('error', e));
+    });
+  }
+
+  private applyNow(signal?: AbortSignal): Promise<void> {
+    const run = this.applying.then(async () => {
+      if (!this.table) return;
+      const report = await this.table.apply(this.desired(), { signal });
+      this.emit('applied', report);
+    });
+    this.applying = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Moves to a new configuration with the fewest kernel changes: unchanged services
+   * and real servers are left alone (the planner skips them), checkers of unchanged
+   * real servers keep their state, removed real servers are drained first.
+   */
+  async reload(config: KeepalivedConfig): Promise<void> {
+    const next = this.index(config);
+    for (const [id, st] of this.vss) {
+      const after = next.get(id);
+      for (const rs of st.vs.realServers) {
+        const rsId = realServerId(id, rs);
+        const kept = after?.vs.realServers.some((r) => realServerId(id, r) === rsId);
+        if (!kept && after) this.draining.set(rsId, { vsId: id, rsId, rs, instances: after.instances, since: Date.now() });
+      }
+    }
+    // A drained server that comes back is simply live again.
+    for (const [rsId, d] of this.draining) {
+      if (next.get(d.vsId)?.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId)) this.draining.delete(rsId);
+    }
+    this.config = config;
+    this.vss = next;
+    this.health.apply(this.targets(config, next));
+    this.table?.own(this.ownedKeys());
+    await this.applyNow();
+    if (this.draining.size && !this.drainTimer) this.drainTimer = setInterval(() => void this.checkDrains(), 1000);
+  }
+
+  private async checkDrains(): Promise<void> {
+    if (!this.client) return;
+    for (const [rsId, d] of [...this.draining]) {
+      const timedOut = Date.now() - d.since >= this.opts.drainTimeout * 1000;
+      let active = 0;
+      if (!timedOut) {
+        for (const inst of d.instances) {
+          try {
+            const dests = await this.client.listDestinations(inst.spec);
+            const dest = dests.find((x) => x.address === d.rs.address && x.port === d.rs.port);
+            active += (dest?.activeConns ?? 0) + (dest?.inactiveConns ?? 0);
+          } catch {
+            /* service gone: nothing to drain */
+          }
+        }
+      }
+      if (timedOut || active === 0) {
+        this.draining.delete(rsId);
+        this.emit('drained', { virtualServer: d.vsId, realServer: rsId.slice(d.vsId.length + 4), timedOut });
+      }
+    }
+    if (this.draining.size === 0 && this.drainTimer) {
+      clearInterval(this.drainTimer);
+      this.drainTimer = undefined;
+    }
+    await this.applyNow();
+    this.table?.own(this.ownedKeys());
+  }
+
+  /** Stops the checkers; removes every service this director owns unless `keepIpvs`. */
+  async stop(keepIpvs: boolean): Promise<void> {
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
+    this.health.stop();
+    this.table?.stop();
+    await this.applying;
+    if (this.table && !keepIpvs) {
+      this.vss = new Map();
+      this.draining.clear();
+      await this.table.apply([]);
+    }
+    this.client?.close();
+    this.client = undefined;
+    this.table = undefined;
+    this.started = false;
+  }
+
+  /** Starts or stops the IPVS sync daemon (lvs_sync_daemon follows a VRRP instance). */
+  async syncDaemon(state: 'master' | 'backup' | 'none'): Promise<void> {
+    const cfg = this.config.global.lvsSyncDaemon;
+    if (!cfg || !this.client) return;
+    const other = state === 'master' ? 'backup' : 'master';
+    const current = await this.client.listDaemons();
+    if (current.some((d) => d.state === other)) await this.client.stopDaemon(other);
+    if (state === 'none') {
+      if (current.some((d) => d.state === 'master' || d.state === 'backup')) {
+        for (const d of current) await this.client.stopDaemon(d.state);
+      }
+      return;
+    }
+    if (current.some((d) => d.state === state)) return;
+    await this.client.startDaemon({
+      state,
+      interface: cfg.interface,
+      syncId: cfg.syncId,
+      syncMaxlen: cfg.maxlen,
+      mcastGroup: cfg.group,
+      mcastPort: cfg.port,
+      mcastTtl: cfg.ttl,
+    });
+  }
+
+  get running(): boolean {
+    return this.started;
+  }
+
+  status() {
+    const services = (this.table?.snapshot() ?? []).map(({ service: s, destinations }) => ({
+      service: serviceKeyString(s),
+      scheduler: s.scheduler,
+      persistenceTimeout: s.persistent ? s.persistenceTimeout : 0,
+      destinations: destinations.map((d) => ({ address: d.address, port: d.port, forwardingMethod: d.forwardingMethod, weight: d.weight })),
+    }));
+    return {
+      virtualServers: [...this.vss.values()].map((st) => ({
+        id: st.id,
+        quorumUp: st.quorumUp,
+        sorryServer: st.sorryActive,
+        realServers: st.vs.realServers.map((rs) => {
+          const id = realServerId(st.id, rs);
+          const s = this.health.status(id);
+          return {
+            id: id.slice(st.id.length + 4),
+            alive: s ? s.alive : true,
+            weight: s ? s.weight : rs.weight,
+            checkers: s?.checkers.map((c) => ({ type: c.type, up: c.up, lastResult: c.lastResult })) ?? [],
+          };
+        }),
+      })),
+      draining: [...this.draining.values()].map((d) => d.rsId),
+      ipvs: services,
+    };
+  }
+}

@@ -1,0 +1,120 @@
+// The VRRP side of a director: one VrrpInstance per vrrp_instance, sync groups
+// around them, and reload by instance: an instance whose options did not change
+// is not touched (no state flap), a changed one is replaced.
+import { EventEmitter } from 'node:events';
+import { VrrpInstance, VrrpSyncGroup, type StateChangeEvent, type VrrpInstanceOptions } from '@lvsd/vrrp';
+import type { KeepalivedConfig } from './config/model.js';
+import { notifyScripts, vrrpOptions } from './map/vrrp.js';
+
+export interface VrrpSideEvents {
+  stateChange: [StateChangeEvent];
+  error: [Error];
+  warning: [string];
+}
+
+interface Entry {
+  instance: VrrpInstance;
+  fingerprint: string;
+}
+
+export class VrrpSide extends EventEmitter<VrrpSideEvents> {
+  private readonly entries = new Map<string, Entry>();
+  private groups: VrrpSyncGroup[] = [];
+  private groupPrint = '';
+
+  constructor(
+    private config: KeepalivedConfig,
+    private readonly netns?: string,
+  ) {
+    super();
+  }
+
+  private create(opts: VrrpInstanceOptions): VrrpInstance {
+    const inst = new VrrpInstance(opts);
+    inst.on('stateChange', (e) => this.emit('stateChange', e));
+    inst.on('error', (e) => this.emit('error', e));
+    inst.on('warning', (w) => this.emit('warning', `${opts.name}: ${w}`));
+    return inst;
+  }
+
+  private wanted(config: KeepalivedConfig): Map<string, VrrpInstanceOptions> {
+    return new Map(config.vrrpInstances.map((i) => [i.name, vrrpOptions(i, config, this.netns)]));
+  }
+
+  private buildGroups(config: KeepalivedConfig): VrrpSyncGroup[] {
+    return config.vrrpSyncGroups.map(
+      (g) =>
+        new VrrpSyncGroup(
+          { name: g.name, ...notifyScripts(g.notify) },
+          g.group.map((n) => this.entries.get(n)?.instance).filter((i): i is VrrpInstance => !!i),
+        ),
+    );
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const [name, opts] of this.wanted(this.config)) this.entries.set(name, { instance: this.create(opts), fingerprint: JSON.stringify(opts) });
+    this.groups = this.buildGroups(this.config);
+    this.groupPrint = JSON.stringify(this.config.vrrpSyncGroups.map((g) => [g.name, g.group, g.notify]));
+    await Promise.all([...this.entries.values()].map((e) => e.instance.start({ signal })));
+  }
+
+  async reload(config: KeepalivedConfig): Promise<{ kept: string[]; replaced: string[]; added: string[]; removed: string[] }> {
+    const want = this.wanted(config);
+    const groupPrint = JSON.stringify(config.vrrpSyncGroups.map((g) => [g.name, g.group, g.notify]));
+    const grouped = new Set(config.vrrpSyncGroups.flatMap((g) => g.group));
+    const report = { kept: [] as string[], replaced: [] as string[], added: [] as string[], removed: [] as string[] };
+    for (const [name, e] of [...this.entries]) {
+      const next = want.get(name);
+      const same = next && JSON.stringify(next) === e.fingerprint && (groupPrint === this.groupPrint || !grouped.has(name));
+      if (same) {
+        report.kept.push(name);
+        continue;
+      }
+      await e.instance.stop();
+      this.entries.delete(name);
+      if (next) report.replaced.push(name);
+      else report.removed.push(name);
+    }
+    const fresh: VrrpInstance[] = [];
+    for (const [name, opts] of want) {
+      if (this.entries.has(name)) continue;
+      if (!report.replaced.includes(name)) report.added.push(name);
+      const inst = this.create(opts);
+      this.entries.set(name, { instance: inst, fingerprint: JSON.stringify(opts) });
+      fresh.push(inst);
+    }
+    this.config = config;
+    if (groupPrint !== this.groupPrint) {
+      this.groups = this.buildGroups(config);
+      this.groupPrint = groupPrint;
+    }
+    await Promise.all(fresh.map((i) => i.start()));
+    return report;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.instance.stop()));
+  }
+
+  instance(name: string): VrrpInstance | undefined {
+    return this.entries.get(name)?.instance;
+  }
+
+  status() {
+    return [...this.entries.values()].map(({ instance }) => {
+      const s = instance.stats();
+      return {
+        name: s.name,
+        state: s.state,
+        priority: s.priority,
+        basePriority: s.basePriority,
+        masterAddress: s.masterAddress,
+        vips: instance.options.vips.map((v) => `${v.address}/${v.prefix}`),
+        advertsSent: s.advertsSent,
+        advertsReceived: s.advertsReceived,
+        drops: s.drops,
+        faults: s.faults,
+      };
+    });
+  }
+}
