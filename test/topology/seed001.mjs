@@ -1,0 +1,187 @@
+// The seed 001 topology (dual-master LVS-DR) built inside the lab kernel: two
+// directors, two real servers with the VIPs on lo (arp_ignore/arp_announce as the
+// seed sets them), and a client, all on one bridge. Used by the demo and the
+// end-to-end tests. Must run as root inside the lab: it creates namespaces.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+
+export const VIP1 = '172.18.200.6';
+export const VIP2 = '172.18.200.5';
+export const DIRECTOR_IF = 'eno16777736'; // the seed's interface name, so its configs run unchanged
+const ADDR = { d1: '172.18.200.11', d2: '172.18.200.12', rs1: '172.18.200.100', rs2: '172.18.200.110', cl: '172.18.200.50' };
+
+const sh = (cmd, args, input) => execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+
+/** Starts `cmd args` inside namespace `ns`; returns the child (kill it by PID). */
+export function spawnIn(ns, cmd, args, opts = {}) {
+  return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+}
+
+export function execIn(ns, cmd, args, input) {
+  return sh('ip', ['netns', 'exec', ns, cmd, ...args], input);
+}
+
+const HTTP_SERVER = `
+const name = process.argv[1];
+require('http').createServer((q, s) => {
+  if (q.url === '/slow') { s.writeHead(200); const t = setInterval(() => s.write('.'), 100); q.on('close', () => clearInterval(t)); return; }
+  s.end(name + '\\n');
+}).listen(80, () => console.log('listening'));
+`;
+
+export class Seed001 {
+  constructor() {
+    this.id = randomBytes(2).toString('hex');
+    this.ns = Object.fromEntries(Object.keys(ADDR).map((k) => [k, `${k}-${this.id}`]));
+    this.bridge = `br-${this.id}`;
+    this.children = new Set();
+    this.http = {};
+  }
+
+  up() {
+    const batch = [
+      `link add ${this.bridge} type bridge`,
+      `link set ${this.bridge} type bridge mcast_snooping 0`,
+      `link set ${this.bridge} up`,
+    ];
+    sh('ip', ['-batch', '-'], batch.join('\n'));
+    for (const [role, addr] of Object.entries(ADDR)) {
+      const ns = this.ns[role];
+      const ifname = role.startsWith('d') ? DIRECTOR_IF : 'eth0';
+      sh('ip', ['netns', 'add', ns]);
+      const host = `v${role}-${this.id}`;
+      sh('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
+      sh('ip', ['link', 'set', host, 'master', this.bridge, 'up']);
+      sh('ip', ['-n', ns, '-batch', '-'], [`link set lo up`, `link set ${ifname} up`, `addr add ${addr}/24 dev ${ifname}`].join('\n'));
+    }
+    for (const rs of ['rs1', 'rs2']) {
+      execIn(this.ns[rs], 'sysctl', ['-q', '-w', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.lo.arp_ignore=1', 'net.ipv4.conf.lo.arp_announce=2']);
+      sh('ip', ['-n', this.ns[rs], '-batch', '-'], [`addr add ${VIP1}/32 dev lo`, `addr add ${VIP2}/32 dev lo`].join('\n'));
+    }
+    return this;
+  }
+
+  /** Starts the real server's HTTP server (answers its own name) and waits until it listens. */
+  async startHttp(rs) {
+    if (this.http[rs]) return;
+    const child = this.track(spawnIn(this.ns[rs], process.execPath, ['-e', HTTP_SERVER, rs]));
+    this.http[rs] = child;
+    await new Promise((resolve, reject) => {
+      child.stdout.once('data', resolve);
+      child.once('exit', (c) => reject(new Error(`http server on ${rs} exited ${c}`)));
+    });
+  }
+
+  stopHttp(rs) {
+    const child = this.http[rs];
+    if (!child) return;
+    delete this.http[rs];
+    child.kill('SIGKILL');
+  }
+
+  /** One GET from the client namespace, new connection each time; resolves to the body or an error string. */
+  get(vip, timeoutMs = 1500) {
+    const code = `
+      const r = require('http').get({ host: '${vip}', port: 80, path: '/', agent: false, timeout: ${timeoutMs} }, (res) => {
+        let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => console.log(b.trim()));
+      });
+      r.on('timeout', () => { console.log('timeout'); r.destroy(); });
+      r.on('error', (e) => console.log(e.code || e.message));`;
+    return execIn(this.ns.cl, process.execPath, ['-e', code]).trim();
+  }
+
+  /**
+   * A client that keeps fetching both VIPs every `intervalMs` on fresh connections and
+   * reports each answer as { t, vip, body }.
+   */
+  startClient(intervalMs, onResult) {
+    const code = `
+      const http = require('http');
+      const vips = ${JSON.stringify([VIP1, VIP2])};
+      setInterval(() => { for (const vip of vips) {
+        const t = Date.now();
+        const r = http.get({ host: vip, port: 80, path: '/', agent: false, timeout: ${intervalMs * 3} }, (res) => {
+          let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => console.log(JSON.stringify({ t, vip, body: b.trim() })));
+        });
+        r.on('timeout', () => r.destroy(new Error('timeout')));
+        r.on('error', (e) => console.log(JSON.stringify({ t, vip, body: 'error ' + (e.code || e.message) })));
+      } }, ${intervalMs});`;
+    const child = this.track(spawnIn(this.ns.cl, process.execPath, ['-e', code]));
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        onResult(JSON.parse(l));
+      } catch {
+        /* partial line at kill */
+      }
+    });
+    return child;
+  }
+
+  /**
+   * One keep-alive connection to `vip` that requests every `intervalMs`; reports
+   * { t, ok, port } per request and 'closed' if the connection ever drops.
+   */
+  startLongLived(vip, intervalMs, onResult) {
+    const code = `
+      const net = require('net');
+      const s = net.connect(80, '${vip}');
+      let buf = '';
+      s.on('data', (d) => { buf += d; let i; while ((i = buf.indexOf('\\n', buf.indexOf('\\r\\n\\r\\n'))) >= 0 && buf.includes('\\r\\n\\r\\n')) {
+        const body = buf.slice(buf.indexOf('\\r\\n\\r\\n') + 4, i); buf = buf.slice(i + 1);
+        console.log(JSON.stringify({ t: Date.now(), ok: true, body, port: s.localPort })); } });
+      s.on('close', () => { console.log(JSON.stringify({ t: Date.now(), ok: false, closed: true })); process.exit(0); });
+      s.on('error', () => {});
+      s.on('connect', () => setInterval(() => s.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'), ${intervalMs}));`;
+    const child = this.track(spawnIn(this.ns.cl, process.execPath, ['-e', code]));
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        onResult(JSON.parse(l));
+      } catch {
+        /* ignore */
+      }
+    });
+    return child;
+  }
+
+  /** The director's IPVS table as `ipvsadm -Sn` prints it, sorted. */
+  ipvs(director) {
+    return execIn(this.ns[director], 'ipvsadm', ['-Sn']).trim().split('\n').filter(Boolean).sort().join('\n');
+  }
+
+  /** The VIPs currently on the director's interface. */
+  vips(director) {
+    const out = execIn(this.ns[director], 'ip', ['-o', '-4', 'addr', 'show', 'dev', DIRECTOR_IF]);
+    return [VIP1, VIP2].filter((v) => out.includes(`${v}/`));
+  }
+
+  track(child) {
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  async down() {
+    for (const c of [...this.children]) c.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+    for (const ns of Object.values(this.ns)) {
+      try {
+        sh('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean).forEach((pid) => {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        });
+        sh('ip', ['netns', 'del', ns]);
+      } catch {
+        /* already gone */
+      }
+    }
+    try {
+      sh('ip', ['link', 'del', this.bridge]);
+    } catch {
+      /* already gone */
+    }
+  }
+}
