@@ -13,7 +13,7 @@
 // through to the host at once), which the host tails and forwards as they grow, so the
 // command's output never mixes with kernel noise. Its exit status comes back the same way.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,6 +68,23 @@ function memoryDir(bytes) {
     } catch {}
   }
   return '/var/tmp';
+}
+
+/** PIDs whose process group is `pgid` (from /proc/PID/stat, field 5). */
+function groupMembers(pgid) {
+  const out = [];
+  let pids = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {}
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) "
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') out.push(Number(pid));
+    } catch {}
+  }
+  return out;
 }
 
 function noexec(dir) {
@@ -309,7 +326,9 @@ export async function runInLab(o) {
   clearInterval(pumpTimer);
   pump();
   for (const t of tails) closeSync(t.fd);
-  killGuest(); // UML helper processes can outlive a crashed main thread
+  // UML's helper processes can outlive a crashed main thread. The group is ours only while
+  // one of them is alive (a dead group's id can be reused), so look before killing.
+  if (groupMembers(child.pid).length) killGuest();
   process.off('exit', onParentExit);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
