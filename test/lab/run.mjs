@@ -311,7 +311,9 @@ export async function runInLab(o) {
     }
   }, bootTimeoutMs);
   timer = setTimeout(() => {
-    failMsg = `timed out after ${timeoutMs / 1000} s; killed the guest`;
+    failMsg = ready
+      ? `the command was still running after ${timeoutMs / 1000} s (timeout): killed the guest`
+      : `timed out after ${timeoutMs / 1000} s while booting: killed the guest`;
     result.timedOut = true;
     killGuest();
   }, timeoutMs);
@@ -335,7 +337,10 @@ export async function runInLab(o) {
   if (partial) bootLog.push(partial);
 
   result.durationMs = Date.now() - started;
-  result.bootLog = bootLog.join('\n');
+  // UML's own start-up self-checks are noise once they passed
+  result.bootLog = bootLog
+    .filter((l) => !/^(Core dump limits :|\s*(soft|hard) - |Checking .*\.\.\.(OK)?$|OK$|Adding \d+ bytes to physical memory)/.test(l))
+    .join('\n');
   if (o.capture) {
     result.stdout = Buffer.concat(captured.stdout).toString();
     result.stderr = Buffer.concat(captured.stderr).toString();
