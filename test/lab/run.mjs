@@ -361,6 +361,8 @@ export async function runInLab(o) {
       ? `guest stopped without reporting the command's exit status (UML exit ${exit.code ?? exit.signal})`
       : `guest failed to boot (UML exit ${exit.code ?? exit.signal})`;
   }
+  const panic = /Kernel panic - not syncing: .*/.exec(result.bootLog);
+  if (!result.ok && panic) result.error += ` [${panic[0]}]`;
   if (!result.ok) result.code = LAB_FAILURE;
   if (result.ok && !result.modules.includes('ip_vs')) {
     // cannot happen unless /proc/modules lied; keep the guarantee explicit
