@@ -123,16 +123,19 @@ export class Seed001 {
    * { t, ok, port } per request and 'closed' if the connection ever drops.
    */
   startLongLived(vip, intervalMs, onResult) {
+    // One keep-alive socket (maxSockets 1): every answer reports the local port, so a
+    // reconnect shows up as a new port and a drop as { ok: false }.
     const code = `
-      const net = require('net');
-      const s = net.connect(80, '${vip}');
-      let buf = '';
-      s.on('data', (d) => { buf += d; let i; while ((i = buf.indexOf('\\n', buf.indexOf('\\r\\n\\r\\n'))) >= 0 && buf.includes('\\r\\n\\r\\n')) {
-        const body = buf.slice(buf.indexOf('\\r\\n\\r\\n') + 4, i); buf = buf.slice(i + 1);
-        console.log(JSON.stringify({ t: Date.now(), ok: true, body, port: s.localPort })); } });
-      s.on('close', () => { console.log(JSON.stringify({ t: Date.now(), ok: false, closed: true })); process.exit(0); });
-      s.on('error', () => {});
-      s.on('connect', () => setInterval(() => s.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'), ${intervalMs}));`;
+      const http = require('http');
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const tick = () => {
+        const r = http.get({ host: '${vip}', port: 80, path: '/', agent }, (res) => {
+          let b = ''; res.on('data', (d) => (b += d));
+          res.on('end', () => console.log(JSON.stringify({ t: Date.now(), ok: true, body: b.trim(), port: r.socket.localPort, reused: r.reusedSocket })));
+        });
+        r.on('error', (e) => console.log(JSON.stringify({ t: Date.now(), ok: false, error: e.code || e.message })));
+      };
+      setInterval(tick, ${intervalMs});`;
     const child = this.track(spawnIn(this.ns.cl, process.execPath, ['-e', code]));
     createInterface({ input: child.stdout }).on('line', (l) => {
       try {
