@@ -189,20 +189,26 @@ export function parseRoute(r: RouteOption, inst: string): ResolvedRoute {
     return { ...rest, ...(scope !== undefined ? { scope: SCOPES[scope] ?? Number(scope) } : {}) };
   }
   const t = tokens(r);
-  const out: ResolvedRoute = { dst: t[0] === 'src' ? 'default' : t[0] };
-  for (let i = 1; i < t.length; i += 2) {
+  const out: Partial<ResolvedRoute> = {};
+  for (let i = 0; i < t.length; i++) {
     const k = t[i];
-    const val = t[i + 1];
+    if (!['src', 'to', 'via', 'gw', 'dev', 'metric', 'preference', 'table', 'scope'].includes(k)) {
+      if (out.dst) throw new VrrpConfigError(inst, `virtual_routes "${r}": unknown keyword ${k}`);
+      out.dst = k;
+      continue;
+    }
+    const val = t[++i];
     if (val === undefined) throw new VrrpConfigError(inst, `virtual_routes "${r}": ${k} needs a value`);
-    if (k === 'via' || k === 'gw') out.via = val;
+    if (k === 'to') out.dst = val;
+    else if (k === 'via' || k === 'gw') out.via = val;
     else if (k === 'src') out.src = val;
     else if (k === 'dev') out.dev = val;
     else if (k === 'metric' || k === 'preference') out.metric = Number(val);
     else if (k === 'table') out.table = Number(val);
-    else if (k === 'scope') out.scope = SCOPES[val] ?? Number(val);
-    else throw new VrrpConfigError(inst, `virtual_routes "${r}": unknown keyword ${k}`);
+    else out.scope = SCOPES[val] ?? Number(val);
   }
-  return out;
+  if (!out.dst) throw new VrrpConfigError(inst, `virtual_routes "${r}": no destination`);
+  return out as ResolvedRoute;
 }
 
 const num = (inst: string, key: string, v: unknown, lo: number, hi: number, integer = true): number => {
