@@ -4,7 +4,7 @@
 // batch of 1,000 changes costs one sendmsg and a couple of reads instead of 1,000
 // ack reads (system calls are what a large apply pays for, not encoding).
 import { closeSync, openSync } from 'node:fs';
-import { LvsdError, NetlinkOverrunError, Writer, consts, native, nlmsg, sockaddrNl, wrapErrno } from '@lvsd/native';
+import { LvsdError, NetlinkError, NetlinkOverrunError, Writer, consts, native, nlmsg, sockaddrNl, wrapErrno, type NlMessage } from '@lvsd/native';
 
 /** Messages per datagram, and a byte bound that keeps a datagram well inside the send buffer. */
 export const BATCH_MESSAGES = 1000;
@@ -71,10 +71,20 @@ export class BatchChannel {
       const first = this.nextSeq(BATCH_MESSAGES);
       let n = 0;
       let lastAt = 0;
+      const typeFlags = (type | (nlmsg.NLM_F_REQUEST << 16)) >>> 0;
       while (i + n < count && n < BATCH_MESSAGES && w.off < BATCH_BYTES) {
-        lastAt = nlmsg.beginMessage(w, type, nlmsg.NLM_F_REQUEST, (first + n) >>> 0);
+        // struct nlmsghdr written in place (length patched after the body): this loop runs once per object.
+        w.reserve(16);
+        lastAt = w.off;
+        const b = w.buf;
+        b.writeUInt32LE(0, lastAt);
+        b.writeUInt32LE(typeFlags, lastAt + 4);
+        b.writeUInt32LE((first + n) >>> 0, lastAt + 8);
+        b.writeUInt32LE(0, lastAt + 12);
+        w.off += 16;
         write(w, i + n);
-        nlmsg.finishMessage(w, lastAt);
+        w.align4();
+        w.buf.writeUInt32LE(w.off - lastAt, lastAt);
         n++;
       }
       // Only the datagram's last message asks for an ack: its arrival means all were handled.
@@ -90,6 +100,63 @@ export class BatchChannel {
       i += n;
     }
     return failures;
+  }
+
+  /**
+   * Runs one dump request and returns its messages. The kernel fills the first part
+   * inside sendmsg and each read triggers the next, so a small dump (one service's
+   * real servers) costs one sendmsg and two reads, with no promise per dump unless
+   * the kernel has not answered yet.
+   */
+  async dump(type: number, write: (w: Writer) => void, signal?: AbortSignal): Promise<NlMessage[]> {
+    if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'IPVS batch socket is closed');
+    const w = this.w;
+    w.reset();
+    const seq = this.nextSeq(1);
+    const at = nlmsg.beginMessage(w, type, nlmsg.NLM_F_REQUEST | nlmsg.NLM_F_DUMP, seq);
+    write(w);
+    nlmsg.finishMessage(w, at);
+    try {
+      native.sendmsg(this.fd, w.buf.subarray(0, w.off));
+    } catch (e) {
+      throw wrapErrno(e, 'netlink sendmsg');
+    }
+    this.counters.sendmsg++;
+    this.counters.messages++;
+    const out: NlMessage[] = [];
+    let interrupted = false;
+    let spins = 0;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      let msgs;
+      try {
+        msgs = native.recvmsg(this.fd, 1);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOBUFS') throw new NetlinkOverrunError();
+        throw wrapErrno(e, 'netlink recvmsg');
+      }
+      if (msgs.length === 0) {
+        signal?.throwIfAborted();
+        if (Date.now() > deadline) throw new LvsdError('LVSD_ERR_TIMEOUT', 'IPVS dump: no answer from the kernel within 30 s');
+        await new Promise((r) => (spins++ < 100 ? setImmediate(r) : setTimeout(r, 1)));
+        continue;
+      }
+      this.counters.recvDatagrams++;
+      for (const m of nlmsg.parseMessages(msgs[0].data)) {
+        if (m.seq !== seq) continue; // a stale reply from an aborted call
+        if (m.flags & nlmsg.NLM_F_DUMP_INTR) interrupted = true;
+        if (m.type === nlmsg.NLMSG_DONE) {
+          if (interrupted) throw new LvsdError('LVSD_ERR_DUMP_INTERRUPTED', 'netlink dump was interrupted by a concurrent change; retry');
+          return out;
+        }
+        if (m.type === nlmsg.NLMSG_ERROR) {
+          const ack = nlmsg.parseAck(m);
+          if (ack.errno === 0) return out;
+          throw new NetlinkError(ack.errno, { extack: ack.extack, extackOffset: ack.extackOffset });
+        }
+        if (m.type !== nlmsg.NLMSG_NOOP && m.type !== nlmsg.NLMSG_OVERRUN) out.push(m);
+      }
+    }
   }
 
   private nextSeq(n: number): number {

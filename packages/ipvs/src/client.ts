@@ -1,7 +1,7 @@
 // IpvsClient: the imperative IPVS API bound to one network namespace. Every call
 // validates its input first (nothing is sent for bad input), and every kernel
 // refusal comes back as an IpvsError naming the object.
-import { LvsdError, NetlinkError, NetlinkSocket, consts, resolveFamily, type GenlFamily, type NlMessage, type Writer } from '@lvsd/native';
+import { LvsdError, NetlinkError, NetlinkSocket, Writer, consts, resolveFamily, type GenlFamily, type NlMessage } from '@lvsd/native';
 import { Cmd, IPVS_GENL_NAME, familyNumber, type DaemonState } from './abi.js';
 import { BatchChannel } from './batch.js';
 import {
@@ -145,7 +145,7 @@ export class IpvsClient {
 
   /** Every service (with counters unless `stats: false`). */
   async listServices(opts: DumpOptions = {}): Promise<Service[]> {
-    const msgs = await this.dumpCmd(Cmd.GET_SERVICE, (w) => body.getService(w), {}, opts);
+    const msgs = await this.rawDump(Cmd.GET_SERVICE, (w) => body.getService(w), {}, opts);
     const out: Service[] = [];
     for (const m of msgs) {
       const s = decodeServiceMessage(m, opts);
@@ -195,7 +195,7 @@ export class IpvsClient {
   }
 
   private async dumpDests(k: Canon, key: Buffer, opts: DumpOptions): Promise<Destination[]> {
-    const msgs = await this.dumpCmd(Cmd.GET_DEST, (w) => body.getDest(w, key), { service: k }, opts);
+    const msgs = await this.rawDump(Cmd.GET_DEST, (w) => body.getDest(w, key), { service: k }, opts);
     const af = familyNumber(k.family);
     const out: Destination[] = [];
     for (const m of msgs) {
@@ -207,13 +207,21 @@ export class IpvsClient {
 
   /** Every service with its destinations (ipvsadm -Sn; `stats: false` leaves out the counters, as -Sn does). */
   async dumpTable(opts: DumpOptions = {}): Promise<TableSnapshot> {
-    const services = await this.listServices(opts);
-    const out: TableSnapshot = { services: [] };
-    // One dump at a time: a netlink socket runs a single dump, and each needs the read that completes it.
-    for (const s of services) {
-      out.services.push({ service: s, destinations: await this.dumpDests(s as Canon, serviceKeyAttr(s), opts) });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const services = await this.listServices(opts);
+        const out: TableSnapshot = { services: [] };
+        const w = new Writer(64);
+        // One dump at a time: a netlink socket runs a single dump, and each needs the read that completes it.
+        for (const s of services) {
+          out.services.push({ service: s, destinations: await this.dumpDests(s as Canon, serviceKeyAttr(s, w), opts) });
+        }
+        return out;
+      } catch (e) {
+        // Someone changed the table mid-dump: read it again (a few times at most).
+        if ((e as LvsdError).code !== 'LVSD_ERR_DUMP_INTERRUPTED' || attempt >= 3) throw e;
+      }
     }
-    return out;
   }
 
   // ---- global settings ----
@@ -379,6 +387,16 @@ export class IpvsClient {
     this.assertOpen();
     try {
       return await this.sock.dump({ type: this.family.id, body: write, object }, opts);
+    } catch (e) {
+      throw this.mapThrown(e, cmd, object);
+    }
+  }
+
+  /** Dumps on the bulk socket: a table dump is one request per service, so per-request overhead counts. */
+  private async rawDump(cmd: number, write: (w: Writer) => void, object: unknown, opts: CallOptions): Promise<NlMessage[]> {
+    this.assertOpen();
+    try {
+      return await this.bulk.dump(this.family.id, write, opts.signal);
     } catch (e) {
       throw this.mapThrown(e, cmd, object);
     }

@@ -178,6 +178,13 @@ export function putServiceFull(w: Writer, s: Service): void {
   hdr(w.buf, at, w.off - at, SVC | NESTED);
 }
 
+/** struct genlmsghdr { u8 cmd; u8 version; u16 reserved; } in one write. */
+function genl(w: Writer, cmd: number): void {
+  w.reserve(4);
+  w.buf.writeUInt32LE(cmd | (IPVS_GENL_VERSION << 8), w.off);
+  w.off += 4;
+}
+
 /** IPVS_CMD_ATTR_DEST, complete (add/edit) or key only (delete). */
 export function putDest(w: Writer, d: Destination, full: boolean): void {
   const tunnel = full && d.forwardingMethod === 'tunnel';
@@ -222,15 +229,15 @@ export function serviceKeyAttr(s: Key, w = new Writer(64)): Buffer {
 /** Body writers: genl header + attributes. Each takes precomputed service key bytes where it needs them. */
 export const body = {
   newService(w: Writer, s: Service): void {
-    genlHeader(w, Cmd.NEW_SERVICE, IPVS_GENL_VERSION);
+    genl(w, Cmd.NEW_SERVICE);
     putServiceFull(w, s);
   },
   setService(w: Writer, s: Service): void {
-    genlHeader(w, Cmd.SET_SERVICE, IPVS_GENL_VERSION);
+    genl(w, Cmd.SET_SERVICE);
     putServiceFull(w, s);
   },
   delService(w: Writer, s: Key): void {
-    genlHeader(w, Cmd.DEL_SERVICE, IPVS_GENL_VERSION);
+    genl(w, Cmd.DEL_SERVICE);
     putServiceKey(w, s);
   },
   getService(w: Writer, s?: Key): void {
@@ -238,17 +245,17 @@ export const body = {
     if (s) putServiceKey(w, s);
   },
   newDest(w: Writer, svcKey: Buffer, d: Destination): void {
-    genlHeader(w, Cmd.NEW_DEST, IPVS_GENL_VERSION);
+    genl(w, Cmd.NEW_DEST);
     w.bytes(svcKey);
     putDest(w, d, true);
   },
   setDest(w: Writer, svcKey: Buffer, d: Destination): void {
-    genlHeader(w, Cmd.SET_DEST, IPVS_GENL_VERSION);
+    genl(w, Cmd.SET_DEST);
     w.bytes(svcKey);
     putDest(w, d, true);
   },
   delDest(w: Writer, svcKey: Buffer, d: Destination): void {
-    genlHeader(w, Cmd.DEL_DEST, IPVS_GENL_VERSION);
+    genl(w, Cmd.DEL_DEST);
     w.bytes(svcKey);
     putDest(w, d, false);
   },

@@ -8,6 +8,7 @@ export {
   normalizeDestination,
   normalizeKey,
   normalizeTable,
+  destIndex,
   sameService,
   sameDestination,
   MAX_WEIGHT,

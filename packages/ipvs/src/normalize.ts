@@ -96,7 +96,11 @@ export function normalizeService(spec: ServiceSpec): Service {
     timeout = spec.persistenceTimeout;
     flags |= SvcFlag.PERSISTENT;
   }
-  if (spec.onePacket) flags |= SvcFlag.ONEPACKET;
+  if (spec.onePacket) {
+    // As ipvsadm: one-packet scheduling is meant for datagrams.
+    if (key.protocol !== undefined && key.protocol !== 'udp') throw invalid(`one-packet scheduling is for UDP services, not ${key.protocol}`, obj);
+    flags |= SvcFlag.ONEPACKET;
+  }
   let netmask: string | number;
   if (key.family === 'inet6') {
     const m = spec.persistenceNetmask ?? 128;
@@ -192,6 +196,7 @@ function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 
       if (!isUint(tunnelPort, 65535) || tunnelPort === 0) throw invalid(`a gue tunnel needs a tunnel port 1..65535, got ${tunnelPort}`, obj);
     } else if (spec.tunnelPort !== undefined) throw invalid(`tunnel port applies to gue tunnels only`, obj);
     if (tunnelType === 'ipip' && tunnelChecksum !== 'nocsum') throw invalid(`tunnel checksum options apply to gue and gre tunnels only`, obj);
+    if (tunnelType === 'gre' && tunnelChecksum === 'remcsum') throw invalid(`remote checksum offload (remcsum) applies to gue tunnels only`, obj);
   } else if (spec.tunnelType !== undefined || spec.tunnelPort !== undefined || spec.tunnelChecksum !== undefined) {
     throw invalid(`tunnel options need forwardingMethod 'tunnel', not '${fwd}'`, obj);
   } else {
@@ -216,7 +221,8 @@ function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 
 /** A desired table in canonical form, keyed by service key; duplicates are errors. */
 export interface NormalizedEntry {
   service: Service;
-  dests: Map<string, Destination>;
+  /** In the caller's order. Looked up through destIndex() when two versions are compared. */
+  dests: Destination[];
 }
 export type NormalizedTable = Map<string, NormalizedEntry>;
 
@@ -242,12 +248,12 @@ export function normalizeTable(desired: Iterable<DesiredService>, previous?: Nor
     if (!entry) {
       const service = normalizeService(d);
       key = serviceKeyString(service);
-      const dests = new Map<string, Destination>();
-      for (const ds of d.destinations ?? []) {
-        const dest = normalizeDestination(ds, service);
-        const dk = `${dest.address}|${dest.port}`;
-        if (dests.has(dk)) throw invalid(`destination ${dk} appears twice in service ${key}`, { service: d, destination: ds });
-        dests.set(dk, dest);
+      const list = d.destinations ?? [];
+      const dests: Destination[] = new Array(list.length);
+      for (let i = 0; i < list.length; i++) dests[i] = normalizeDestination(list[i], service);
+      const dup = findDuplicate(dests);
+      if (dup >= 0) {
+        throw invalid(`destination ${dests[dup].address}:${dests[dup].port} appears twice in service ${key}`, { service: d, destination: list[dup] });
       }
       entry = { service, dests };
     }
@@ -255,6 +261,34 @@ export function normalizeTable(desired: Iterable<DesiredService>, previous?: Nor
     out.set(key!, entry);
   }
   return out;
+}
+
+/** Index of the first destination that repeats an earlier one (same address and port), or -1. */
+function findDuplicate(dests: Destination[]): number {
+  const n = dests.length;
+  if (n <= 16) {
+    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (dests[i].address === dests[j].address && dests[i].port === dests[j].port) return i;
+    return -1;
+  }
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const k = `${dests[i].address}|${dests[i].port}`;
+    if (seen.has(k)) return i;
+    seen.add(k);
+  }
+  return -1;
+}
+
+const indexCache = new WeakMap<Destination[], Map<string, Destination>>();
+/** The destinations of an entry by "address|port", built when first needed. */
+export function destIndex(dests: Destination[]): Map<string, Destination> {
+  let m = indexCache.get(dests);
+  if (!m) {
+    m = new Map();
+    for (const d of dests) m.set(`${d.address}|${d.port}`, d);
+    indexCache.set(dests, m);
+  }
+  return m;
 }
 
 function rawKey(d: DesiredService): string | undefined {
@@ -287,11 +321,12 @@ function specMatches(spec: DesiredService, entry: NormalizedEntry): boolean {
   const defMask = s.family === 'inet6' ? 128 : '255.255.255.255';
   if ((spec.persistenceNetmask ?? defMask) !== s.persistenceNetmask) return false;
   const list = spec.destinations ?? [];
-  if (list.length !== entry.dests.size) return false;
+  const dests = entry.dests;
+  if (list.length !== dests.length) return false;
   const defPort = s.fwmark ? 0 : s.port;
-  let i = 0;
-  for (const d of entry.dests.values()) {
-    const x = list[i++];
+  for (let i = 0; i < dests.length; i++) {
+    const d = dests[i];
+    const x = list[i];
     if (
       x == null ||
       x.address !== d.address ||

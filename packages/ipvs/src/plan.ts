@@ -10,7 +10,7 @@
 // Anything that already matches is left alone; services outside `owned` are never touched.
 import type { IpvsOp } from './client.js';
 import { invalid } from './errors.js';
-import { normalizeTable, sameDestination, sameService, normalizeKey, type NormalizedEntry, type NormalizedTable } from './normalize.js';
+import { normalizeTable, sameDestination, sameService, normalizeKey, destIndex, type NormalizedEntry, type NormalizedTable } from './normalize.js';
 import { serviceKeyString, type DesiredService, type ServiceKey, type Service } from './types.js';
 import type { TableSnapshot } from './client.js';
 
@@ -20,9 +20,7 @@ export function tableFromSnapshot(snapshot: TableSnapshot, owned?: ReadonlySet<s
   for (const { service, destinations } of snapshot.services) {
     const key = serviceKeyString(service);
     if (owned && !owned.has(key)) continue;
-    const dests = new Map();
-    for (const d of destinations) dests.set(`${d.address}|${d.port}`, d);
-    out.set(key, { service, dests });
+    out.set(key, { service, dests: destinations });
   }
   return out;
 }
@@ -53,23 +51,27 @@ export function planTables(
     const have = current.get(key);
     if (!have) {
       svcOps.push({ kind: 'add-service', service: want.service });
-      for (const d of want.dests.values()) addDests.push({ kind: 'add-destination', service: want.service, destination: d });
+      for (const d of want.dests) addDests.push({ kind: 'add-destination', service: want.service, destination: d });
       continue;
     }
     if (!sameService(have.service, want.service)) svcOps.push({ kind: 'edit-service', service: want.service, previous: have.service });
-    for (const [dk, d] of want.dests) {
-      const cur = have.dests.get(dk);
+    const haveIdx = destIndex(have.dests);
+    const wantIdx = destIndex(want.dests);
+    for (const [dk, d] of wantIdx) {
+      const cur = haveIdx.get(dk);
       if (!cur) addDests.push({ kind: 'add-destination', service: want.service, destination: d });
       else if (!sameDestination(cur, d)) editDests.push({ kind: 'edit-destination', service: want.service, destination: d, previous: cur });
     }
-    for (const [dk, cur] of have.dests) {
-      if (!want.dests.has(dk)) delDests.push({ kind: 'delete-destination', service: want.service, destination: cur });
+    for (const [dk, cur] of haveIdx) {
+      if (!wantIdx.has(dk)) delDests.push({ kind: 'delete-destination', service: want.service, destination: cur });
     }
   }
   for (const [key, have] of current) {
     if (owned.has(key) && !desired.has(key)) delSvcs.push({ kind: 'delete-service', service: have.service });
   }
-  return [...svcOps, ...addDests, ...editDests, ...delDests, ...delSvcs];
+  const out = svcOps;
+  for (const list of [addDests, editDests, delDests, delSvcs]) for (const op of list) out.push(op);
+  return out;
 }
 
 /**

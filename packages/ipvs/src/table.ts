@@ -126,7 +126,7 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
   /** The table as this table believes the kernel holds it (owned services only). */
   snapshot(): { service: Service; destinations: import('./types.js').Destination[] }[] | undefined {
     if (!this.state) return undefined;
-    return [...this.state.values()].map((e) => ({ service: e.service, destinations: [...e.dests.values()] }));
+    return [...this.state.values()].map((e) => ({ service: e.service, destinations: [...e.dests] }));
   }
 
   // ---- internals ----

@@ -39,7 +39,7 @@ describe('service validation', () => {
 
   it('maps persistence, one-packet and scheduler flags to kernel bits', () => {
     const s = normalizeService({
-      protocol: 'tcp',
+      protocol: 'udp',
       address: '10.0.0.1',
       port: 443,
       scheduler: 'sh',
@@ -76,6 +76,7 @@ describe('service validation', () => {
     ['v6 prefix 0', { protocol: 'tcp', address: '::1', port: 80, persistenceNetmask: 0 }],
     ['unknown engine', { protocol: 'udp', address: '10.0.0.1', port: 5060, persistenceEngine: 'http' }],
     ['fwmark 0', { fwmark: 0 }],
+    ['one-packet on tcp', { protocol: 'tcp', address: '10.0.0.1', port: 80, onePacket: true }],
     ['fwmark and address', { fwmark: 1, address: '10.0.0.1' }],
     ['family mismatch', { protocol: 'tcp', address: '10.0.0.1', port: 80, family: 'inet6' }],
   ])('rejects %s', (_name, spec) => {
@@ -165,7 +166,7 @@ describe('desired tables', () => {
     spec[0].destinations[1].weight = 4;
     const c = normalizeTable(spec, b);
     expect(c.get('tcp|10.0.0.1|80')).not.toBe(b.get('tcp|10.0.0.1|80'));
-    expect(c.get('tcp|10.0.0.1|80')!.dests.get('192.0.2.2|80')!.weight).toBe(4);
+    expect(c.get('tcp|10.0.0.1|80')!.dests[1].weight).toBe(4);
     expect(c.get('udp|10.0.0.1|53')).toBe(a.get('udp|10.0.0.1|53'));
     spec[0].destinations[1].weight = -1;
     expect(code(() => normalizeTable(spec, c))).toBe('LVSD_ERR_IPVS_INVALID');
