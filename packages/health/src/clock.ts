@@ -10,13 +10,9 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimer: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // The scheduler's timer alone must not keep a process alive: the caller's
-    // sockets and its own lifetime decide that.
-    t.unref();
-    return t;
-  },
+  // Referenced: a started scheduler keeps the process alive, as a daemon's
+  // checker should; stop() releases it.
+  setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 

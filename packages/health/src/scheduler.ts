@@ -178,7 +178,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       const c0 = rec.checkers[0];
       if (rec.alive && c0?.resolved.timing.omega) {
         rec.alive = false;
-        this.emitEvent({ type: 'down', seq: 0, time: this.clock.now(), id: rec.target.id, weight: rec.effWeight, checker: ref(c0), code: 'shutdown', reason: 'shutdown (omega)' });
+        this.emitEvent({ type: 'down', seq: 0, time: this.queue.now(), id: rec.target.id, weight: rec.effWeight, checker: ref(c0), code: 'shutdown', reason: 'shutdown (omega)' });
       }
     }
     this.queue.clear();
@@ -254,7 +254,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
   }
 
   private scheduleNext(rec: TargetRec, c: CheckerRec, delay: number): void {
-    c.nextCheck = this.clock.now() + delay;
+    c.nextCheck = this.queue.now() + delay;
     c.timer = this.queue.schedule(delay, () => {
       c.timer = undefined;
       this.launch(rec, c);
@@ -270,7 +270,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       if (gen !== c.gen) return undefined;
       const controller = new AbortController();
       c.controller = controller;
-      c.startedAt = this.clock.now();
+      c.startedAt = this.queue.now();
       // The deadline sits in the shared queue: no timer per attempt. At the
       // deadline the attempt is aborted; the runner answers (a timeout, or a
       // success for UDP_CHECK's silent-is-fine rule) and if it does not within
@@ -303,13 +303,13 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     c.controller = undefined;
     c.running = false;
     this.attempts++;
-    const duration = this.clock.now() - c.startedAt;
+    const duration = this.queue.now() - c.startedAt;
     this.complete(rec, c, r, duration);
   }
 
   private complete(rec: TargetRec, c: CheckerRec, r: CheckResult, duration: number): void {
     c.lastResult = r;
-    c.lastCheck = this.clock.now();
+    c.lastCheck = this.queue.now();
     if (this.listenerCount('check') > 0) {
       this.emit('check', { type: 'check', seq: this.seq++, time: c.lastCheck, id: rec.target.id, checker: ref(c), result: r, duration });
     }
@@ -322,7 +322,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
 
   private reaggregate(rec: TargetRec, cref: CheckerRef, reason: string, code: import('./types.js').FailureCode | undefined): void {
     const a = aggregate(rec.weight, rec.checkers.map((c) => c.state));
-    const now = this.clock.now();
+    const now = this.queue.now();
     const id = rec.target.id;
     if (a.weight !== rec.effWeight) {
       const previous = rec.effWeight;

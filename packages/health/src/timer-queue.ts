@@ -20,14 +20,33 @@ export class TimerQueue {
   /** Timer callbacks run so far (for tests and stats). */
   fired = 0;
 
+  private cached = 0;
+  private cacheValid = false;
+  private readonly invalidate = () => {
+    this.cacheValid = false;
+  };
+
   constructor(private readonly clock: Clock) {}
+
+  /**
+   * The clock, read at most once per event-loop turn: every check that
+   * completes in one turn shares the reading. Where clock_gettime is a real
+   * system call (user-mode Linux, some VMs) this saves several per check.
+   */
+  now(): number {
+    if (this.cacheValid) return this.cached;
+    this.cached = this.clock.now();
+    this.cacheValid = true;
+    setImmediate(this.invalidate);
+    return this.cached;
+  }
 
   get size(): number {
     return this.heap.length;
   }
 
   schedule(delayMs: number, fn: () => void): TimerEntry {
-    const e: TimerEntry = { at: this.clock.now() + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
+    const e: TimerEntry = { at: this.now() + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
     this.push(e);
     if (!this.running && e.at < this.armedAt) this.arm();
     return e;
@@ -53,7 +72,7 @@ export class TimerQueue {
     this.armedAt = Infinity;
     if (!top) return;
     this.armedAt = top.at;
-    this.handle = this.clock.setTimer(() => this.run(), Math.max(0, top.at - this.clock.now()));
+    this.handle = this.clock.setTimer(() => this.run(), Math.max(0, top.at - this.now()));
   }
 
   private run(): void {
@@ -61,7 +80,8 @@ export class TimerQueue {
     this.armedAt = Infinity;
     this.running = true;
     try {
-      const now = this.clock.now();
+      this.cacheValid = false;
+      const now = this.now();
       // 0.5 ms of slack: timers have millisecond granularity, and entries due
       // within the same tick are better run in one batch than one wake-up each.
       while (this.heap.length && this.heap[0].at <= now + 0.5) {
