@@ -46,7 +46,7 @@ export interface VrrpInstanceEvents {
   wantMaster: [];
   notify: [NotifyResult];
   warning: [string];
-  /** A failure the instance survived (a netlink call, a send). */
+  /** A failure the instance survived (a netlink call, a send). Without a listener it goes to 'warning'. */
   error: [LvsdError];
 }
 
@@ -209,7 +209,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
         netns: o.netns,
       });
       this.transport.on('datagram', (d) => this.onDatagram(d));
-      this.transport.on('error', (e) => this.emit('error', e));
+      this.transport.on('error', (e) => this.report(e));
       this.transport.listen();
       this.garp = new GarpSender(this.link.index, o.garp, o.netns);
       this.garp.setAddresses(this.link.mac, o.vips.map((v) => v.address));
@@ -422,19 +422,25 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     return this.periodicBase + (this.transport?.periodicStats().sent ?? 0);
   }
 
+  /** Errors never take the instance down: listeners get them, or they become warnings. */
+  private report(e: LvsdError): void {
+    if (this.listenerCount('error')) this.emit('error', e);
+    else this.emit('warning', `vrrp_instance ${this.name}: ${e.message}`);
+  }
+
   private safeSend(fn: () => void): void {
     try {
       fn();
     } catch (e) {
       this.counters.sendErrors++;
-      this.emit('error', e instanceof LvsdError ? e : new LvsdError('LVSD_ERR_VRRP_SEND', String(e), { cause: e }));
+      this.report(e instanceof LvsdError ? e : new LvsdError('LVSD_ERR_VRRP_SEND', String(e), { cause: e }));
     }
   }
 
   private queue(fn: () => Promise<unknown>): void {
     this.chain = this.chain.then(fn).then(
       () => undefined,
-      (e) => void this.emit('error', e instanceof LvsdError ? e : new LvsdError('LVSD_ERR_VRRP', String(e), { cause: e })),
+      (e) => this.report(e instanceof LvsdError ? e : new LvsdError('LVSD_ERR_VRRP', String(e), { cause: e })),
     );
   }
 
@@ -467,17 +473,17 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     if (!this.rtnl) return;
     const specs = await this.vipSpecs();
     const res = await this.rtnl.addAddresses(specs);
-    res.forEach((e, i) => (e ? this.emit('error', e) : this.owned.add(specs[i].address)));
-    if (this.options.routes.length) for (const e of await this.rtnl.addRoutes(await this.routeSpecs())) if (e) this.emit('error', e);
+    res.forEach((e, i) => (e ? this.report(e) : this.owned.add(specs[i].address)));
+    if (this.options.routes.length) for (const e of await this.rtnl.addRoutes(await this.routeSpecs())) if (e) this.report(e);
   }
 
   /** Only what we added comes off: an address someone else configured stays. */
   private async removeVips(): Promise<void> {
     if (!this.rtnl) return;
-    if (this.options.routes.length) for (const e of await this.rtnl.deleteRoutes(await this.routeSpecs())) if (e) this.emit('error', e);
+    if (this.options.routes.length) for (const e of await this.rtnl.deleteRoutes(await this.routeSpecs())) if (e) this.report(e);
     const specs = (await this.vipSpecs()).filter((s) => this.owned.has(s.address));
     const res = await this.rtnl.deleteAddresses(specs);
-    res.forEach((e, i) => (e ? this.emit('error', e) : this.owned.delete(specs[i].address)));
+    res.forEach((e, i) => (e ? this.report(e) : this.owned.delete(specs[i].address)));
   }
 
   private async cleanStale(): Promise<void> {
@@ -487,7 +493,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     const stale = specs.filter((s) => present.has(`${s.ifindex} ${s.address}`));
     if (!stale.length) return;
     this.emit('warning', `vrrp_instance ${this.name}: removing ${stale.map((s) => s.address).join(', ')} left on the interface by an earlier run`);
-    for (const e of await this.rtnl!.deleteAddresses(stale)) if (e) this.emit('error', e);
+    for (const e of await this.rtnl!.deleteAddresses(stale)) if (e) this.report(e);
   }
 
   private teardown(): void {
