@@ -11,7 +11,7 @@ const DIR = dirname(fileURLToPath(import.meta.url));
 
 function benches() {
   return readdirSync(DIR)
-    .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('_'))
+    .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('_') && !f.startsWith('.'))
     .map((f) => f.slice(0, -4))
     .sort();
 }
