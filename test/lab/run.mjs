@@ -167,7 +167,10 @@ m=
 while read name rest; do m="$m $name"; done < /proc/modules
 echo "${MARK} modules$m"
 . "$C/env.sh"
-export LVSD_LAB=1 LVSD_LAB_OUT=${q(out)}
+# The command runs as root in the guest: a non-root caller's PATH may lack the sbin dirs
+# where ipvsadm, keepalived and ip live.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" ;; esac
+export PATH LVSD_LAB=1 LVSD_LAB_OUT=${q(out)}
 cd ${q(cwd)} || fail "cannot cd to the working directory"
 mark ready
 set -- ${command.map(q).join(' ')}
@@ -230,7 +233,7 @@ export async function runInLab(o) {
   result.outDir = out;
 
   const env = { ...(o.env ?? process.env) };
-  // The command sees fifos, not a terminal; keep colours if the host shows them on a tty.
+  // The command writes to files, not a terminal; keep colours if the host shows them on a tty.
   if (stdout && stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   writeFileSync(join(ctl, 'env.sh'), guestEnv(env) + '\n');
   const hostTmpPaths = [...new Set([cwd, out].filter(underTmp))].sort();
