@@ -12,7 +12,7 @@
 //
 // or, as a vitest fixture: `labTest('...', ({ netns }) => { ... })`.
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, beforeEach, test } from 'vitest';
 
@@ -122,22 +122,37 @@ export function createNetns(prefix = 'lvsd'): Netns {
       for (const c of children) if (c.pid !== undefined && c.exitCode === null) tryKill(c.pid);
       // Anything else still running in the namespace was started by this test, through
       // sh() with `&` or a daemon that forked: end it by PID so the namespace can go.
-      let pids: string[] = [];
-      try {
-        pids = run(['ip', 'netns', 'pids', name], `ip netns pids ${name}`).split(/\s+/).filter(Boolean);
-      } catch {}
-      for (const pid of pids) tryKill(Number(pid));
+      for (const pid of pidsIn(ns.path)) tryKill(pid);
       run(['ip', 'netns', 'del', name], `ip netns del ${name}`);
     },
   };
   try {
-    ns.sh('ip link set lo up');
+    // spawns are slow in the lab (tens of ms each): `ip -n`, not `ip netns exec ... sh -c`
+    run(['ip', '-n', name, 'link', 'set', 'lo', 'up'], `ip -n ${name} link set lo up`);
   } catch (e) {
     ns.delete();
     throw e;
   }
   live.add(ns);
   return ns;
+}
+
+/** PIDs of the processes whose network namespace is the one bound at `path` (`ip netns pids`, without a spawn). */
+export function pidsIn(path: string): number[] {
+  let want: string;
+  try {
+    want = `net:[${statSync(path).ino}]`;
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/ns/net`) === want) out.push(Number(d));
+    } catch {}
+  }
+  return out;
 }
 
 function tryKill(pid: number): void {

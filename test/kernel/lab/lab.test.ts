@@ -2,7 +2,7 @@
 // gets an empty namespace of its own, and the link types the other tests build on work.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createNetns, hostSh, labTest, liveNetns, ShError, useNetns } from '../helpers';
+import { createNetns, hostSh, labTest, liveNetns, pidsIn, ShError, useNetns } from '../helpers';
 
 const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
 const loaded = () => readFileSync('/proc/modules', 'utf8').split('\n').map((l) => l.split(' ')[0]);
@@ -145,8 +145,18 @@ describe('namespace cleanup', () => {
     const ns = createNetns();
     const child = ns.spawn(['sleep', '300']);
     const exited = new Promise((res) => child.once('exit', (_code, signal) => res(signal)));
+    // and a daemon that detached from the test (not a child of this process)
+    ns.sh('setsid sleep 301 > /dev/null 2>&1 < /dev/null &');
+    let daemon: number[] = [];
+    for (let i = 0; i < 50 && daemon.length < 2; i++) {
+      daemon = pidsIn(ns.path);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(daemon).toHaveLength(2);
     ns.delete();
     expect(await exited).toBe('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    for (const pid of daemon) expect(existsSync(`/proc/${pid}/ns/net`)).toBe(false);
     expect(existsSync(ns.path)).toBe(false);
     expect(liveNetns().has(ns)).toBe(false);
   });
