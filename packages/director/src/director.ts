@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { LvsdError } from '@lvsd/native';
 import type { StateChangeEvent } from '@lvsd/vrrp';
+import type { ApplyReport } from '@lvsd/ipvs';
 import { CheckSide, type QuorumEvent, type RealServerEvent } from './checks.js';
 import type { KeepalivedConfig } from './config/model.js';
 import { DirectorMetrics } from './metrics.js';
@@ -43,6 +44,8 @@ export interface DirectorEvents {
   vrrpState: [StateChangeEvent];
   realServer: [RealServerEvent];
   quorum: [QuorumEvent];
+  /** Every change sent to the IPVS table: the operations and how many netlink messages. */
+  ipvs: [ApplyReport];
   error: [Error];
 }
 
@@ -133,6 +136,7 @@ export class Director extends EventEmitter<DirectorEvents> {
       this.metrics.ipvsApplies.inc();
       this.metrics.ipvsOps.inc(r.ops.length);
       this.metrics.ipvsApplySeconds.observe(r.durationMs / 1000);
+      this.emit('ipvs', r);
       if (r.ops.length) this.log('debug', `IPVS: ${r.ops.length} changes in ${r.messages} messages, ${r.durationMs.toFixed(1)} ms`, { event: 'ipvs-applied', ops: r.ops.length });
     });
     c.on('drained', (d) => this.log('info', `${d.virtualServer}: real server ${d.realServer} drained${d.timedOut ? ' (timeout)' : ''}, removed`, { event: 'drained', ...d }));

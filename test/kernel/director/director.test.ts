@@ -1,0 +1,145 @@
+// The Director against the lab kernel: adoption on restart, minimal reloads,
+// drain of a removed real server, ownership, quorum and the sorry server.
+import type { ApplyReport } from '@lvsd/ipvs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Director, parseConfigOrThrow } from '@lvsd/director';
+import { useNetns } from '../helpers';
+
+const ns = useNetns('dir');
+const running: Director[] = [];
+afterEach(async () => {
+  for (const d of running.splice(0)) await d.stop().catch(() => {});
+});
+
+const conf = (weight2 = 2, extra = '') => `
+virtual_server 10.10.0.1 80 {
+  lb_algo wrr
+  lb_kind DR
+  protocol TCP
+  real_server 10.20.0.1 80 {
+    weight 1
+  }
+  real_server 10.20.0.2 80 {
+    weight ${weight2}
+  }
+  ${extra}
+}
+virtual_server 10.10.0.2 443 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  persistence_timeout 300
+  real_server 10.20.0.3 443 {
+  }
+}
+`;
+
+function director(text: string, opts: Partial<ConstructorParameters<typeof Director>[1]> = {}) {
+  const d = new Director(parseConfigOrThrow(text, { file: 'test.conf' }), { vrrp: false, netns: ns.path, verifyInterval: 0, ...opts });
+  const reports: ApplyReport[] = [];
+  d.on('ipvs', (r) => reports.push(r));
+  running.push(d);
+  return { d, reports };
+}
+
+const table = () => ns.sh('ipvsadm -Sn').trim().split('\n').sort().join('\n');
+const until = async (what: string, fn: () => boolean, ms = 15_000) => {
+  const t = Date.now();
+  while (!fn()) {
+    if (Date.now() - t > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+describe('Director (check side) in the lab kernel', () => {
+  it('programs the table, and a restart adopts it without touching an entry', async () => {
+    const a = director(conf(), { dontReleaseIpvs: true });
+    await a.d.start();
+    const first = table();
+    expect(first).toBe(
+      [
+        '-A -t 10.10.0.1:80 -s wrr',
+        '-A -t 10.10.0.2:443 -s rr -p 300',
+        '-a -t 10.10.0.1:80 -r 10.20.0.1:80 -g -w 1',
+        '-a -t 10.10.0.1:80 -r 10.20.0.2:80 -g -w 2',
+        '-a -t 10.10.0.2:443 -r 10.20.0.3:443 -m -w 1',
+      ].join('\n'),
+    );
+    await a.d.stop();
+    expect(table(), 'dont-release-ipvs keeps the table').toBe(first);
+
+    const b = director(conf());
+    await b.d.start();
+    expect(b.reports[0].dumped).toBe(true);
+    expect(b.reports[0].ops, 'nothing removed and re-added').toEqual([]);
+    expect(table()).toBe(first);
+    await b.d.stop();
+    expect(table()).toBe('');
+  });
+
+  it('a reload that changes one weight sends one operation, and a removed real server is drained', async () => {
+    const a = director(conf(), { drainTimeout: 30 });
+    await a.d.start();
+    a.reports.length = 0;
+    await a.d.reload(parseConfigOrThrow(conf(5), { file: 'test.conf' }));
+    expect(a.reports.at(-1)!.ops.map((o) => o.kind)).toEqual(['edit-destination']);
+    expect(a.reports.at(-1)!.dumped).toBe(false);
+    expect(table()).toContain('-r 10.20.0.2:80 -g -w 5');
+
+    const without = conf(5).replace(/real_server 10\.20\.0\.2 80 \{[^}]*\}/, '');
+    await a.d.reload(parseConfigOrThrow(without, { file: 'test.conf' }));
+    expect(table(), 'drained at weight 0 first').toContain('-r 10.20.0.2:80 -g -w 0');
+    await until('the drained real server is deleted (no connections)', () => !table().includes('10.20.0.2'));
+    expect(table()).toContain('-r 10.20.0.1:80 -g -w 1');
+  });
+
+  it('never touches a service it does not own', async () => {
+    ns.sh('ipvsadm -A -t 10.99.0.1:80 -s rr && ipvsadm -a -t 10.99.0.1:80 -r 10.99.1.1:80 -g');
+    const a = director(conf());
+    await a.d.start();
+    await a.d.reload(parseConfigOrThrow(conf(3), { file: 'test.conf' }));
+    await a.d.stop();
+    expect(table()).toBe(['-A -t 10.99.0.1:80 -s rr', '-a -t 10.99.0.1:80 -r 10.99.1.1:80 -g -w 1'].join('\n'));
+  });
+
+  it('a failing TCP_CHECK removes the real server; without quorum the sorry server stands in', async () => {
+    ns.sh('ip link add d0 type dummy && ip link set d0 up && ip addr add 10.30.0.1/24 dev d0 && ip addr add 10.30.0.2/24 dev d0');
+    const http = ns.spawn([process.execPath, '-e', "require('net').createServer((s)=>s.end()).listen(8080, '10.30.0.1')"]);
+    try {
+      await until('listener', () => ns.sh('ss -ltn').includes('10.30.0.1:8080'));
+      const text = `
+virtual_server 10.10.0.9 8080 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  sorry_server 10.30.0.200 8080
+  real_server 10.30.0.1 8080 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.30.0.2 8080 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}`;
+      const a = director(text);
+      const events: string[] = [];
+      a.d.on('realServer', (e) => events.push(`${e.realServer} ${e.up ? 'up' : 'down'}`));
+      a.d.on('quorum', (e) => events.push(`quorum ${e.up ? 'up' : 'down'}`));
+      await a.d.start();
+      await until('10.30.0.2 (nothing listens) leaves the table', () => !table().includes('10.30.0.2'));
+      expect(table()).toContain('-r 10.30.0.1:8080 -g -w 1');
+      http.kill('SIGKILL');
+      await until('the sorry server stands in', () => table().includes('10.30.0.200'));
+      expect(table()).not.toContain('10.30.0.1:');
+      expect(events).toEqual(expect.arrayContaining(['10.30.0.2:8080 down', '10.30.0.1:8080 down', 'quorum down']));
+    } finally {
+      http.kill('SIGKILL');
+    }
+  });
+});
