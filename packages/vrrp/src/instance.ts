@@ -15,6 +15,9 @@ import { Rtnl, type AddressSpec, type LinkInfo, type RouteSpec } from './rtnl.js
 import { FileTracker, InterfaceTracker, ScriptTracker, type Tracker } from './track.js';
 import { VrrpTransport } from './transport.js';
 
+/** How early the Master_Down_Timer wakes up to be on time despite millisecond timers (busy-waited, at most 2 ms per expiry). */
+const TIMER_LEAD_MS = 1;
+
 export interface StateChangeEvent {
   instance: string;
   from: VrrpState;
@@ -343,6 +346,12 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   /** Master_Down_Timer: read what is queued first, so adverts delayed by a stalled event loop count. */
   private onTimer(): void {
     this.timer = undefined;
+    const at = this.fsm.timerAt;
+    const early = at === undefined ? 0 : at - this.now();
+    if (early > 0 && early <= TIMER_LEAD_MS * 2) {
+      const end = performance.now() + early;
+      while (performance.now() < end);
+    }
     if (this.transport) for (const d of this.transport.drain()) this.onDatagram(d);
     this.apply(this.fsm.timeout(this.now()));
   }
@@ -362,7 +371,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       switch (a.type) {
         case 'setTimer': {
           clearTimeout(this.timer);
-          this.timer = setTimeout(() => this.onTimer(), Math.max(0, a.at - this.now()));
+          // libuv timers have millisecond resolution: wake a little early, wait out the rest in onTimer
+          this.timer = setTimeout(() => this.onTimer(), Math.max(0, a.at - this.now() - TIMER_LEAD_MS));
           break;
         }
         case 'clearTimer':

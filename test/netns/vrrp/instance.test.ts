@@ -1,0 +1,145 @@
+// VrrpInstance in this process (the netns option), sync groups, trackers on real
+// links and files, notify scripts and the FIFO, and event-loop stalls on either
+// side of a pair.
+import { mkdtempSync, readFileSync, writeFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VrrpInstance, VrrpSyncGroup, type VrrpInstanceOptions } from '@lvsd/vrrp';
+import { buildVrrp, canNetns, lab, owners, steadyOwner } from './helpers.js';
+
+const labs: any[] = [];
+const instances: VrrpInstance[] = [];
+afterAll(async () => {
+  for (const i of instances) await i.stop().catch(() => {});
+  for (const l of labs) l.cleanup();
+});
+const tmp = mkdtempSync(join(tmpdir(), 'lvsd-vrrp-netns-'));
+
+function inst(l: any, m: string, o: Partial<VrrpInstanceOptions> & { name: string; virtualRouterId: number; virtualIpaddress: string[] }) {
+  const i = new VrrpInstance({ interface: 'eth0', version: 3, advertInt: 0.1, garpMasterDelay: 0, netns: l.ns[m], ...o });
+  instances.push(i);
+  return i;
+}
+
+describe.skipIf(!canNetns())('VrrpInstance in namespaces', () => {
+  beforeAll(() => buildVrrp(), 120_000);
+
+  it('a sync group moves together: one member in FAULT (track_file) takes the other along; notify scripts and the FIFO follow in order', async () => {
+    const l = lab.createLab({ net: 20 });
+    labs.push(l);
+    const trackFile = join(tmp, 'down');
+    writeFileSync(trackFile, '0\n');
+    const log = join(tmp, 'notify.log');
+    const notify = join(tmp, 'notify.sh');
+    writeFileSync(notify, `#!/bin/sh\necho "$@" >> ${log}\n`, { mode: 0o755 });
+    const fifo = join(tmp, 'fifo');
+    const a1 = inst(l, 'a', { name: 'VI_1', virtualRouterId: 31, priority: 150, virtualIpaddress: ['10.77.20.101/24'], trackFile: [{ path: trackFile }], notify });
+    const a2 = inst(l, 'a', { name: 'VI_2', virtualRouterId: 32, priority: 150, virtualIpaddress: ['10.77.20.102/24'], notifyFifo: fifo });
+    const group = new VrrpSyncGroup({ name: 'G1', notifyFifo: fifo }, [a1, a2]);
+    const b1 = inst(l, 'b', { name: 'VI_1', virtualRouterId: 31, priority: 100, virtualIpaddress: ['10.77.20.101/24'] });
+    const b2 = inst(l, 'b', { name: 'VI_2', virtualRouterId: 32, priority: 100, virtualIpaddress: ['10.77.20.102/24'] });
+    const groupStates: string[] = [];
+    group.on('stateChange', (e) => groupStates.push(e.to));
+    await Promise.all([b1.start(), b2.start()]);
+    await group.start();
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    await lab.waitFor(() => owners(l, '10.77.20.101').join() === 'a' && owners(l, '10.77.20.102').join() === 'a', 5000, 'group master');
+    expect(group.state).toBe('MASTER');
+
+    writeFileSync(trackFile, '1\n');
+    await lab.waitFor(() => owners(l, '10.77.20.101').join() === 'b' && owners(l, '10.77.20.102').join() === 'b', 5000, 'both members leave');
+    expect([a1.state, a2.state]).toEqual(['FAULT', 'FAULT']);
+    expect(a2.stats().faults).toEqual(['sync group G1']);
+
+    writeFileSync(trackFile, '0\n');
+    await lab.waitFor(() => owners(l, '10.77.20.101').join() === 'a' && owners(l, '10.77.20.102').join() === 'a', 5000, 'group preempts back');
+    await a1.settled();
+    expect(groupStates).toEqual(['BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER']);
+    const buf = Buffer.alloc(4096);
+    const n = readSync(reader, buf);
+    closeSync(reader);
+    const lines = buf.subarray(0, n).toString().trim().split('\n');
+    expect(lines.filter((x) => x.startsWith('GROUP'))).toEqual(['GROUP "G1" BACKUP', 'GROUP "G1" MASTER', 'GROUP "G1" FAULT', 'GROUP "G1" BACKUP', 'GROUP "G1" MASTER']);
+    expect(lines.filter((x) => x.startsWith('INSTANCE'))).toEqual([
+      'INSTANCE "VI_2" BACKUP 150',
+      'INSTANCE "VI_2" MASTER 150',
+      'INSTANCE "VI_2" FAULT 150',
+      'INSTANCE "VI_2" BACKUP 150',
+      'INSTANCE "VI_2" MASTER 150',
+    ]);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'INSTANCE VI_1 BACKUP 150',
+      'INSTANCE VI_1 MASTER 150',
+      'INSTANCE VI_1 FAULT 150',
+      'INSTANCE VI_1 BACKUP 150',
+      'INSTANCE VI_1 MASTER 150',
+    ]);
+    await group.stop();
+    expect(a1.state).toBe('STOP');
+  });
+
+  it('track_interface with a weight: a tracked link losing carrier lowers the priority and the peer preempts; virtual_routes follow the VIP', async () => {
+    const l = lab.createLab({ net: 21 });
+    labs.push(l);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'add', 'trk0', 'type', 'veth', 'peer', 'name', 'trk1']);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'trk0', 'up']);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'trk1', 'up']);
+    const vip = '10.77.21.100';
+    const a = inst(l, 'a', { name: 'VI_1', virtualRouterId: 33, priority: 150, virtualIpaddress: [`${vip}/24`], trackInterface: [{ name: 'trk0', weight: -60 }], virtualRoutes: ['10.99.0.0/16 via 10.77.21.254'] });
+    const b = inst(l, 'b', { name: 'VI_1', virtualRouterId: 33, priority: 100, virtualIpaddress: [`${vip}/24`] });
+    const prio: number[] = [];
+    a.on('priorityChange', (e) => prio.push(e.to));
+    await Promise.all([a.start(), b.start()]);
+    await lab.waitFor(() => owners(l, vip).join() === 'a', 5000, 'a master');
+    await a.settled();
+    expect(lab.sh('ip', ['-n', l.ns.a, 'route', 'show', '10.99.0.0/16'])).toContain('via 10.77.21.254');
+
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'trk1', 'down']); // trk0 loses its carrier
+    await lab.waitFor(() => owners(l, vip).join() === 'b', 3000, 'b preempts');
+    expect(prio).toEqual([90]);
+    expect(a.state).toBe('BACKUP');
+    await a.settled();
+    expect(lab.sh('ip', ['-n', l.ns.a, 'route', 'show', '10.99.0.0/16'])).toBe('');
+
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'trk1', 'up']);
+    await lab.waitFor(() => owners(l, vip).join() === 'a', 3000, 'a preempts back');
+    expect(prio).toEqual([90, 150]);
+
+    // our own interface going down is a FAULT
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'eth0', 'down']);
+    await lab.waitFor(() => a.state === 'FAULT', 2000, 'FAULT');
+    await lab.waitFor(() => lab.hasAddress(l, 'b', vip), 3000, 'b takes over');
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'eth0', 'up']);
+    await lab.waitFor(() => owners(l, vip).join() === 'a', 5000, 'a back after the fault');
+  });
+
+  it('a 500 ms stall of the lvsd event loop hands nothing away at advert_int 0.1: the master adverts from a native thread, the backup drains its socket before declaring the master down', async () => {
+    const l = lab.createLab({ net: 22 });
+    labs.push(l);
+    const vip = '10.77.22.100';
+    const opts = { name: 'VI_1', interface: 'eth0', virtualRouterId: 34, version: 3, advertInt: 0.1, virtualIpaddress: [`${vip}/24`] };
+    const ka = lab.startKeepalived(l, 'b', lab.keepalivedConf({ vrid: 34, priority: 100, version: 3, advertInt: 0.1, vips: [`${vip}/24`] }));
+    await ka.ready();
+    const master = lab.startLvsd(l, 'a', { ...opts, priority: 150 }, ['--block-ms', '500', '--block-every', '1000']);
+    await master.ready();
+    await lab.waitFor(() => owners(l, vip).join() === 'a', 5000, 'lvsd master');
+    expect(await steadyOwner(l, vip, 4000)).toBe('a');
+    expect(master.events.filter((e: any) => e.event === 'blocked').length).toBeGreaterThanOrEqual(3);
+    master.kill('SIGKILL');
+    ka.kill('SIGKILL');
+    await master.exited;
+    await ka.exited;
+
+    // the other way round: keepalived master, lvsd backup stalling
+    lab.sh('ip', ['-n', l.ns.a, 'addr', 'flush', 'dev', 'eth0', 'to', `${vip}/32`]);
+    const ka2 = lab.startKeepalived(l, 'a', lab.keepalivedConf({ vrid: 34, priority: 150, version: 3, advertInt: 0.1, vips: [`${vip}/24`] }), 'a2');
+    await lab.waitFor(() => lab.hasAddress(l, 'a', vip), 5000, 'keepalived master');
+    lab.sh('ip', ['-n', l.ns.b, 'addr', 'flush', 'dev', 'eth0', 'to', `${vip}/32`]);
+    const backup = lab.startLvsd(l, 'b', { ...opts, priority: 100 }, ['--block-ms', '500', '--block-every', '1000']);
+    await backup.ready();
+    expect(await steadyOwner(l, vip, 4000)).toBe('a');
+    expect(backup.states()).toEqual(['BACKUP']);
+    ka2.kill('SIGKILL');
+  });
+});
