@@ -134,7 +134,7 @@ export class Director extends EventEmitter<DirectorEvents> {
     });
     c.on('applied', (r) => {
       this.metrics.ipvsApplies.inc();
-      this.metrics.ipvsOps.inc(r.ops.length);
+      this.metrics.ipvsOps.inc(r.messages);
       this.metrics.ipvsApplySeconds.observe(r.durationMs / 1000);
       this.emit('ipvs', r);
       if (r.ops.length) this.log('debug', `IPVS: ${r.ops.length} changes in ${r.messages} messages, ${r.durationMs.toFixed(1)} ms`, { event: 'ipvs-applied', ops: r.ops.length });

@@ -38,7 +38,7 @@ export class DirectorMetrics {
     registers: [this.registry],
   });
   readonly ipvsApplies = new Counter({ name: 'lvsd_ipvs_apply_total', help: 'IPVS table applies', registers: [this.registry] });
-  readonly ipvsOps = new Counter({ name: 'lvsd_ipvs_operations_total', help: 'IPVS operations sent to the kernel', registers: [this.registry] });
+  readonly ipvsOps = new Counter({ name: 'lvsd_ipvs_messages_total', help: 'IPVS netlink messages sent to the kernel (one per service or real server changed)', registers: [this.registry] });
   readonly ipvsApplySeconds = new Histogram({
     name: 'lvsd_ipvs_apply_seconds',
     help: 'Time to apply a change to the IPVS table',

@@ -93,6 +93,16 @@ describe('Director (check side) in the lab kernel', () => {
     expect(table()).toContain('-r 10.20.0.1:80 -g -w 1');
   });
 
+  it('serves Prometheus metrics on loopback', async () => {
+    const a = director(conf(), { metricsPort: 0 });
+    let port = 0;
+    a.d.on('log', (e) => e.event === 'metrics' && (port = e.port as number));
+    await a.d.start();
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(body).toMatch(/^lvsd_ipvs_apply_total 1$/m);
+    expect(body, body).toMatch(/^lvsd_ipvs_messages_total 5$/m);
+  });
+
   it('never touches a service it does not own', async () => {
     ns.sh('ipvsadm -A -t 10.99.0.1:80 -s rr && ipvsadm -a -t 10.99.0.1:80 -r 10.99.1.1:80 -g');
     const a = director(conf());

@@ -125,3 +125,13 @@ describe('real_server checkers as health targets', () => {
     expect(healthTarget('x', c.virtualServers[0], c.virtualServers[0].realServers[0], c.trackFiles)).toBeUndefined();
   });
 });
+
+describe('lvsd --metrics', () => {
+  it('takes PORT, HOST:PORT and [V6]:PORT, loopback by default', async () => {
+    const { parseCliArgs } = await import('../../../packages/director/src/cli/args.js');
+    expect(parseCliArgs(['--metrics', '9650']).metrics).toEqual({ host: '127.0.0.1', port: 9650 });
+    expect(parseCliArgs(['--metrics', '0.0.0.0:9650']).metrics).toEqual({ host: '0.0.0.0', port: 9650 });
+    expect(parseCliArgs(['--metrics', '[::1]:9650']).metrics).toEqual({ host: '::1', port: 9650 });
+    expect(() => parseCliArgs(['--metrics', 'x:y'])).toThrow(/expected PORT/);
+  });
+});

@@ -18,6 +18,8 @@ export interface CliOptions {
   dontReleaseIpvs: boolean;
   dontReleaseVrrp: boolean;
   strict: boolean;
+  /** Serve Prometheus metrics here (lvsd extension; keepalived has none). */
+  metrics?: { host: string; port: number };
   version: boolean;
   help: boolean;
 }
@@ -39,6 +41,7 @@ const OPTIONS = {
   'dont-release-ipvs': { type: 'boolean', short: 'I' },
   'dont-release-vrrp': { type: 'boolean', short: 'V' },
   strict: { type: 'boolean' },
+  metrics: { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,8 +75,18 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (pid !== undefined) opts.pid = pid;
   const id = s('config-id');
   if (id !== undefined) opts.configId = id;
+  const m = s('metrics');
+  if (m !== undefined) opts.metrics = parseListen(m);
   if (opts.useFile === '') throw new UsageError('option -f, --use-file needs a file name');
   return opts;
+}
+
+/** `PORT`, `HOST:PORT` or `[V6]:PORT`; the host defaults to loopback. */
+export function parseListen(v: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d+)$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`option --metrics: expected PORT or HOST:PORT, got '${v}'`);
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
 export const USAGE = `Usage: lvsd [OPTION...]
@@ -96,6 +109,7 @@ Runs an LVS director (VRRP, IPVS, health checks) from a keepalived configuration
   -I, --dont-release-ipvs      Leave the IPVS table in the kernel on stop
   -V, --dont-release-vrrp      Leave VIPs and virtual routes in place on stop
       --strict                 Warnings (unknown or unsupported keywords...) are errors
+      --metrics=[HOST:]PORT    Serve Prometheus metrics on /metrics (host default 127.0.0.1)
   -v, --version                Print the version and exit
   -h, --help                   Print this help and exit
 

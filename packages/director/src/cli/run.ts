@@ -22,6 +22,8 @@ export interface DirectorOptions {
   check: boolean;
   dontReleaseIpvs: boolean;
   dontReleaseVrrp: boolean;
+  metricsPort?: number;
+  metricsHost?: string;
   logger: Logger;
 }
 
@@ -72,6 +74,7 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
       ...which,
       dontReleaseIpvs: opts.dontReleaseIpvs,
       dontReleaseVrrp: opts.dontReleaseVrrp,
+      ...(opts.metrics ? { metricsPort: opts.metrics.port, metricsHost: opts.metrics.host } : {}),
       logger,
     });
   } catch (e) {
