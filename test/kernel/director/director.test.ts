@@ -152,4 +152,30 @@ virtual_server 10.10.0.9 8080 {
       http.kill('SIGKILL');
     }
   });
+
+  it('lvs_sync_daemon follows its VRRP instance: master while MASTER, gone after stop', async () => {
+    ns.sh('ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && ip addr add 10.40.0.1/24 dev v0');
+    const text = `
+global_defs {
+  lvs_sync_daemon v0 VI_S id 7
+}
+vrrp_instance VI_S {
+  state MASTER
+  interface v0
+  virtual_router_id 77
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    10.40.0.100/24
+  }
+}
+${conf()}`;
+    const a = director(text, { vrrp: true });
+    await a.d.start();
+    await until('VI_S master', () => ns.sh('ip -o addr show dev v0').includes('10.40.0.100/24'));
+    await until('master sync daemon', () => /master sync daemon \(mcast=v0, syncid=7/.test(ns.sh('ipvsadm -L --daemon')));
+    await a.d.stop();
+    expect(ns.sh('ipvsadm -L --daemon').trim()).toBe('');
+    expect(ns.sh('ip -o addr show dev v0')).not.toContain('10.40.0.100');
+  });
 });
