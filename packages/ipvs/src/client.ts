@@ -44,16 +44,18 @@ export interface DumpOptions extends CallOptions {
 
 /** One change of a batch, in canonical form (what the planner produces). */
 export type IpvsOp =
-  | { kind: 'add-service'; service: Service }
+  /** A new service; its real servers, when given, follow it in the same batch (one message each). */
+  | { kind: 'add-service'; service: Service; destinations?: readonly Destination[] }
   | { kind: 'edit-service'; service: Service; previous?: Service }
   | { kind: 'delete-service'; service: Service }
   | { kind: 'add-destination'; service: Service; destination: Destination }
   | { kind: 'edit-destination'; service: Service; destination: Destination; previous?: Destination }
   | { kind: 'delete-destination'; service: Service; destination: Destination };
 
-/** Per operation: null when the kernel accepted it, else the error. */
 export interface BatchResult {
+  /** Per operation: null when the kernel accepted all its messages, else the first error. */
   results: (IpvsError | null)[];
+  /** Every failed message, in order, each naming its object (an add-service's real server included). */
   errors: IpvsError[];
   /** Messages sent and sendmsg calls used. */
   messages: number;
@@ -304,21 +306,40 @@ export class IpvsClient {
   async applyBatch(ops: readonly IpvsOp[], opts: CallOptions & { validate?: boolean } = {}): Promise<BatchResult> {
     this.assertOpen();
     const list = opts.validate ? ops.map(canonicalOp) : ops;
+    // Message i belongs to op msgOp[i]; msgDest[i] is the index of the real server of an
+    // add-service op it carries, or -1. Two typed arrays instead of an object per message.
+    let total = 0;
+    for (const op of list) total += op.kind === 'add-service' && op.destinations ? 1 + op.destinations.length : 1;
+    const msgOp = new Int32Array(total);
+    const msgDest = new Int32Array(total);
+    for (let i = 0, m = 0; i < list.length; i++) {
+      const op = list[i];
+      msgOp[m] = i;
+      msgDest[m++] = -1;
+      if (op.kind === 'add-service' && op.destinations) {
+        for (let k = 0; k < op.destinations.length; k++) {
+          msgOp[m] = i;
+          msgDest[m++] = k;
+        }
+      }
+    }
     const before = { m: this.bulk.counters.messages, s: this.bulk.counters.sendmsg };
     let lastSvc: Service | undefined;
     let lastKey: Buffer = Buffer.alloc(0);
+    const keyWriter = new Writer(64);
     const keyOf = (s: Service): Buffer => {
       if (s !== lastSvc) {
         lastSvc = s;
-        lastKey = serviceKeyAttr(s);
+        lastKey = serviceKeyAttr(s, keyWriter);
       }
       return lastKey;
     };
     const write = (w: Writer, i: number): void => {
-      const op = list[i];
+      const op = list[msgOp[i]];
       switch (op.kind) {
         case 'add-service':
-          return body.newService(w, op.service);
+          if (msgDest[i] < 0) return body.newService(w, op.service);
+          return body.newDest(w, keyOf(op.service), op.destinations![msgDest[i]]);
         case 'edit-service':
           return body.setService(w, op.service);
         case 'delete-service':
@@ -333,17 +354,21 @@ export class IpvsClient {
     };
     let failures;
     try {
-      failures = await this.bulk.send(this.family.id, list.length, write, opts.signal);
+      failures = await this.bulk.send(this.family.id, total, write, opts.signal);
     } catch (e) {
       throw this.mapThrown(e, 0, {});
     }
     const results: (IpvsError | null)[] = new Array(list.length).fill(null);
     const errors: IpvsError[] = [];
     for (const f of failures) {
-      const op = list[f.index];
-      const object = { op: op.kind, service: op.service, ...('destination' in op ? { destination: op.destination } : {}) };
-      const e = mapKernelError(f.errno, cmdOf[op.kind], object, f.extack);
-      results[f.index] = e;
+      const oi = msgOp[f.index];
+      const op = list[oi];
+      const di = msgDest[f.index];
+      const destination = di >= 0 ? (op as { destinations: readonly Destination[] }).destinations[di] : 'destination' in op ? op.destination : undefined;
+      const kind = di >= 0 ? 'add-destination' : op.kind;
+      const object = { op: kind, service: op.service, ...(destination ? { destination } : {}) };
+      const e = mapKernelError(f.errno, cmdOf[kind], object, f.extack);
+      results[oi] ??= e;
       errors.push(e);
     }
     return { results, errors, messages: this.bulk.counters.messages - before.m, datagrams: this.bulk.counters.sendmsg - before.s };
@@ -416,6 +441,7 @@ function destKey(dest: { address: string; port?: number }, k: Canon): Destinatio
 
 function canonicalOp(op: IpvsOp): IpvsOp {
   const service = normalizeService(op.service);
-  if (op.kind === 'add-service' || op.kind === 'edit-service' || op.kind === 'delete-service') return { ...op, service };
+  if (op.kind === 'add-service') return { ...op, service, ...(op.destinations ? { destinations: op.destinations.map((d) => normalizeDestination(d, service)) } : {}) };
+  if (op.kind === 'edit-service' || op.kind === 'delete-service') return { ...op, service };
   return { ...op, service, destination: normalizeDestination(op.destination, service) } as IpvsOp;
 }

@@ -2,7 +2,8 @@
 // wants (desired) and which services the caller owns, it returns the smallest list of
 // operations, in an order that never leaves an owned service without the real
 // servers it should keep:
-//   1. add and edit services (a service must exist before its destinations),
+//   1. add and edit services (a service must exist before its destinations; a new
+//      service's destinations travel in its add-service op, right after it),
 //   2. add destinations, then edit destinations (new capacity first),
 //   3. delete destinations that are no longer wanted,
 //   4. delete owned services that are no longer wanted (their destinations go with
@@ -50,8 +51,8 @@ export function planTables(
     if (unchanged && unchanged(key, want)) continue;
     const have = current.get(key);
     if (!have) {
-      svcOps.push({ kind: 'add-service', service: want.service });
-      for (const d of want.dests) addDests.push({ kind: 'add-destination', service: want.service, destination: d });
+      // One op carries the new service and its real servers (sent as one message each, service first).
+      svcOps.push(want.dests.length ? { kind: 'add-service', service: want.service, destinations: want.dests } : { kind: 'add-service', service: want.service });
       continue;
     }
     if (!sameService(have.service, want.service)) svcOps.push({ kind: 'edit-service', service: want.service, previous: have.service });

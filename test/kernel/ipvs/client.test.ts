@@ -209,14 +209,17 @@ describe('batches', () => {
     }
     const n = normalizeTable(desired);
     const ops = planTables(new Map(), n, new Set(n.keys()));
-    expect(ops).toHaveLength(990);
+    expect(ops).toHaveLength(90);
     const res = await c.applyBatch(ops);
     expect(res.errors).toEqual([]);
+    expect(res.messages).toBe(990);
     expect(res.datagrams).toBe(1);
     expect(saved()).toEqual(viewOf(desired));
-    // Re-sending the same adds: every one fails with EXISTS, and each failure names its object.
-    const again = await c.applyBatch(ops.slice(0, 3));
-    expect(again.errors.map((e) => e.code)).toEqual(['LVSD_ERR_IPVS_EXISTS', 'LVSD_ERR_IPVS_EXISTS', 'LVSD_ERR_IPVS_EXISTS']);
+    // Re-sending the same adds: every message fails with EXISTS, and each failure names its object.
+    const again = await c.applyBatch(ops.slice(0, 2));
+    expect(again.errors).toHaveLength(22);
+    expect(new Set(again.errors.map((e) => e.code))).toEqual(new Set(['LVSD_ERR_IPVS_EXISTS']));
     expect(again.results[1]!.object).toMatchObject({ op: 'add-service', service: { address: '10.1.0.2' } });
+    expect(again.errors[12].object).toMatchObject({ op: 'add-destination', service: { address: '10.1.0.2' }, destination: { address: '10.2.1.1' } });
   });
 });

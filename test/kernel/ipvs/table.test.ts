@@ -44,9 +44,10 @@ describe('IpvsTable', () => {
     t.on('applied', (r) => events.push(`applied ${r.ops.length}`));
     const r = await t.apply([web(), dns]);
     expect(r.dumped).toBe(true);
-    expect(r.ops.map((o) => o.kind)).toEqual(['add-service', 'add-service', ...Array(4).fill('add-destination')]);
+    expect(r.ops.map((o) => o.kind)).toEqual(['add-service', 'add-service']);
+    expect(r.messages).toBe(6);
     expect(saved()).toEqual(viewOf([web(), dns]));
-    expect(events).toEqual(['applied 6']);
+    expect(events).toEqual(['applied 2']);
   });
 
   it('adopts a table made by ipvsadm: nothing is removed or re-added', async () => {
@@ -97,8 +98,8 @@ describe('IpvsTable', () => {
     const drift: number[] = [];
     t.on('drift', (d) => drift.push(d.ops.length));
     const r = await t.verify();
-    expect(r.ops).toHaveLength(6);
-    expect(drift).toEqual([6]);
+    expect(r.ops.map((o) => o.kind)).toEqual(['add-service', 'add-service']);
+    expect(drift).toEqual([2]);
     const want = viewOf([web(), dns, { protocol: 'tcp', address: '10.0.0.9', port: 80, scheduler: 'rr' }]);
     expect(saved()).toEqual(want);
     // A second verify finds nothing.
@@ -129,7 +130,7 @@ describe('IpvsTable', () => {
   it('plan() is a dry run', async () => {
     const t = new IpvsTable(c);
     const ops = await t.plan([web()]);
-    expect(ops).toHaveLength(4);
+    expect(ops).toMatchObject([{ kind: 'add-service', destinations: [{}, {}, {}] }]);
     expect(ns.sh('ipvsadm -Sn')).toBe('');
   });
 

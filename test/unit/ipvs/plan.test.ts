@@ -23,16 +23,24 @@ function kernel(...specs: DesiredService[]): TableSnapshot {
   };
 }
 
+/** One line per message the ops send, in order (an add-service sends its real servers right after it). */
 const summary = (ops: IpvsOp[]) =>
-  ops.map((o) => `${o.kind} ${o.service.protocol ?? 'fwmark'}:${o.service.address ?? o.service.fwmark}${'destination' in o ? ` ${o.destination.address}` : ''}`);
+  ops.flatMap((o) => {
+    const svc = `${o.service.protocol ?? 'fwmark'}:${o.service.address ?? o.service.fwmark}`;
+    const head = `${o.kind} ${svc}${'destination' in o ? ` ${o.destination.address}` : ''}`;
+    if (o.kind !== 'add-service') return [head];
+    return [head, ...(o.destinations ?? []).map((d) => `add-destination ${svc} ${d.address}`)];
+  });
 
 describe('plan', () => {
-  it('creates services before their destinations, from empty', () => {
-    expect(summary(plan(kernel(), [web, dns]))).toEqual([
+  it('creates each service right before its destinations, from empty, in one op per service', () => {
+    const ops = plan(kernel(), [web, dns]);
+    expect(ops.map((o) => o.kind)).toEqual(['add-service', 'add-service']);
+    expect(summary(ops)).toEqual([
       'add-service tcp:10.0.0.1',
-      'add-service udp:10.0.0.2',
       'add-destination tcp:10.0.0.1 192.0.2.1',
       'add-destination tcp:10.0.0.1 192.0.2.2',
+      'add-service udp:10.0.0.2',
       'add-destination udp:10.0.0.2 192.0.2.3',
     ]);
   });
