@@ -87,13 +87,18 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
   /** Makes the owned part of the kernel table equal `desired`. Throws IpvsApplyError if some operations failed. */
   apply(desired: Iterable<DesiredService>, opts: { signal?: AbortSignal } = {}): Promise<ApplyReport> {
     // Invalid input throws here, before anything is sent. Unchanged services are reused from the last call.
-    const want = normalizeTable(desired, this.desired);
-    return this.serial(() => this.applyNow(want, opts.signal));
+    let want: NormalizedTable;
+    try {
+      want = normalizeTable(desired, this.desired);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.serial(() => this.applyNow(want, opts.signal)).catch((e) => this.failed(e));
   }
 
   /** Dumps the kernel, compares with the last desired table and repairs any difference. */
   verify(opts: { signal?: AbortSignal } = {}): Promise<DriftReport> {
-    return this.serial(async () => {
+    return this.serial(async (): Promise<DriftReport> => {
       if (!this.desired) return { ops: [] };
       const want = this.desired;
       const owned = this.allOwned(want);
@@ -106,14 +111,14 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
       }
       this.state = want;
       return { ops };
-    });
+    }).catch((e) => this.failed(e));
   }
 
-  /** Starts the periodic verify (when verifyInterval > 0). Errors are emitted as 'error'. */
+  /** Starts the periodic verify (when verifyInterval > 0). Its failures are emitted as 'error' (when listened to). */
   start(): void {
     if (this.timer !== undefined || this.verifyInterval <= 0) return;
     this.timer = this.timers.setInterval(() => {
-      this.verify().catch((e) => this.emit('error', e as Error));
+      this.verify().catch(() => undefined); // already emitted as 'error'; the next round retries
     }, this.verifyInterval);
   }
 
@@ -135,6 +140,12 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
    * After a successful apply the state IS the desired table, and normalizeTable reuses
    * the entries of services that did not change: same object means nothing to compare.
    */
+  /** A failed apply/verify: 'error' for listeners (never an unhandled 'error' event), then the rejection. */
+  private failed(e: unknown): never {
+    if (this.listenerCount('error') > 0) this.emit('error', e as Error);
+    throw e;
+  }
+
   private readonly skip = (key: string, entry: NormalizedEntry): boolean => this.state?.get(key) === entry;
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -190,15 +201,12 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
       res = await this.client.applyBatch(ops, { signal });
     } catch (e) {
       this.state = undefined; // unknown how far the kernel got
-      this.emit('error', e as Error);
       throw e;
     }
     if (res.errors.length) {
       // Some changes landed, some did not: the next apply reads the kernel again.
       this.state = undefined;
-      const err = new IpvsApplyError(res.errors, ops.length);
-      this.emit('error', err);
-      throw err;
+      throw new IpvsApplyError(res.errors, ops.length);
     }
     return res.messages;
   }

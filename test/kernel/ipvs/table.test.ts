@@ -178,7 +178,7 @@ describe('IpvsTable', () => {
   it('rejects invalid desired state before sending anything', async () => {
     const t = new IpvsTable(c);
     const sent = c.counters.messages;
-    expect(() => t.apply([{ ...web(), scheduler: 'fastest' }])).toThrow(/scheduler/);
+    await expect(t.apply([{ ...web(), scheduler: 'fastest' }])).rejects.toMatchObject({ code: 'LVSD_ERR_IPVS_INVALID', message: /scheduler/ });
     expect(c.counters.messages).toBe(sent);
   });
 });
