@@ -43,8 +43,9 @@ describe('one namespace per test', () => {
     expect(ns.sh('ipvsadm -Sn')).toBe('');
     ns.sh('ipvsadm -A -t 10.0.0.1:80 -s wrr && ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 3');
     expect(ns.sh('ipvsadm -Sn')).toBe('-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 3\n');
-    // the lab's initial namespace is untouched
-    expect(hostSh('ipvsadm -Sn')).toBe('');
+    // the lab's initial namespace is untouched (this also catches an earlier test file
+    // that programmed IPVS outside a namespace of its own and left it there)
+    expect(hostSh('ipvsadm -Sn'), "the lab's initial namespace must hold no IPVS services").toBe('');
   });
 
   it('the next test starts from an empty IPVS table in a new namespace', () => {
