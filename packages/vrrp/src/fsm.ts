@@ -49,6 +49,8 @@ export interface FsmConfig {
   lowerPrioNoAdvert?: boolean;
   /** Member of a sync group: an expired timer asks the group (wantMaster) instead of taking over. */
   syncGroup?: boolean;
+  /** Send one advert at our priority when a better master makes us yield (default true; see docs/vrrp.md). */
+  yieldAdvert?: boolean;
 }
 
 /** The fields of an accepted advertisement the state machine looks at. */
@@ -174,7 +176,11 @@ export class VrrpStateMachine {
       if (this.cfg.version === 3) this.masterAdverIntCs = adv.advertIntCs;
       this.masterAddress = adv.src;
       this.masterPriority = adv.priority;
-      return this.leaveMaster('BACKUP', 'higherPriority', false, [this.arm(now + this.masterDownMs())]);
+      // One last advert at our priority as we yield: after a split brain the winner may
+      // not have heard us, and a lower priority advert is what makes a master (lvsd or
+      // keepalived) re-announce the VIP with gratuitous ARPs. The RFC sends nothing here.
+      const notice: FsmAction[] = this.cfg.yieldAdvert === false ? [] : [{ type: 'sendAdvert', priority: this.effective }];
+      return this.leaveMaster('BACKUP', 'higherPriority', false, [this.arm(now + this.masterDownMs())], notice);
     }
     if (cmp === 0 && adv.priority === this.effective) return []; // our own address: nothing to decide
     // A lower priority router thinks it is master (a healed partition, a stalled
@@ -261,8 +267,8 @@ export class VrrpStateMachine {
     ]);
   }
 
-  private leaveMaster(to: VrrpState, reason: TransitionReason, resign: boolean, extra: FsmAction[]): FsmAction[] {
-    const out: FsmAction[] = [{ type: 'stopAdvertising' }];
+  private leaveMaster(to: VrrpState, reason: TransitionReason, resign: boolean, extra: FsmAction[], notice: FsmAction[] = []): FsmAction[] {
+    const out: FsmAction[] = [{ type: 'stopAdvertising' }, ...notice];
     if (resign) out.push({ type: 'sendAdvert', priority: VRRP_PRIO_STOP });
     out.push({ type: 'removeVips' }, ...extra);
     if (to === 'BACKUP') this.preemptUntil = 0;

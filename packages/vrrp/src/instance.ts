@@ -129,6 +129,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       preemptDelayMs: this.options.preemptDelayMs,
       primaryAddress: Buffer.alloc(this.options.family === 4 ? 4 : 16),
       lowerPrioNoAdvert: this.options.lowerPrioNoAdvert,
+      yieldAdvert: this.options.yieldAdvert,
     });
     const raw = (this.raw = options);
     for (const t of raw.trackScript ?? []) this.trackers.push(new ScriptTracker(t));

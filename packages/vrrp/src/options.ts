@@ -88,6 +88,8 @@ export interface VrrpInstanceOptions {
   /** vrrp_garp_interval / vrrp_gna_interval, seconds between frames of a burst. */
   garpInterval?: number;
   lowerPrioNoAdvert?: boolean;
+  /** lvsd: one advert at our priority when yielding to a better master, so it re-announces the VIP after a split brain (default true). */
+  yieldAdvert?: boolean;
   trackScript?: TrackScriptOption[];
   trackInterface?: TrackInterfaceOption[];
   trackFile?: TrackFileOption[];
@@ -138,6 +140,7 @@ export interface ResolvedOptions {
   checkUnicastSrc: boolean;
   garp: GarpSettings;
   lowerPrioNoAdvert: boolean;
+  yieldAdvert: boolean;
   netns?: string;
 }
 
@@ -298,6 +301,7 @@ export function resolveOptions(o: VrrpInstanceOptions): ResolvedOptions {
     checkUnicastSrc: o.checkUnicastSrc ?? false,
     garp,
     lowerPrioNoAdvert: o.lowerPrioNoAdvert ?? false,
+    yieldAdvert: o.yieldAdvert ?? true,
   };
   if (srcIp) out.srcIp = srcIp;
   if (mcastGroup) out.mcastGroup = mcastGroup;

@@ -118,10 +118,12 @@ describe('Master', () => {
     expect(m.state).toBe('MASTER');
     return m;
   };
-  it('a higher priority advert: stop advertising, remove VIPs, BACKUP with Master_Down_Timer', () => {
+  it('a higher priority advert: stop advertising, one last advert at our priority, remove VIPs, BACKUP with Master_Down_Timer', () => {
     const m = master();
     const a = m.receive(5000, { priority: 150, advertIntCs: 100, src: LOW });
-    expect(types(a)).toEqual(['stopAdvertising', 'removeVips', 'setTimer', 'state']);
+    expect(types(a)).toEqual(['stopAdvertising', 'sendAdvert', 'removeVips', 'setTimer', 'state']);
+    expect(a[1]).toEqual({ type: 'sendAdvert', priority: 100 });
+    expect(types(master({ yieldAdvert: false }).receive(5000, { priority: 150, advertIntCs: 100, src: LOW }))).toEqual(['stopAdvertising', 'removeVips', 'setTimer', 'state']);
     expect(timerOf(a)).toBe(5000 + m.masterDownMs());
     expect(stateOf(a)).toMatchObject({ to: 'BACKUP', reason: 'higherPriority' });
   });
