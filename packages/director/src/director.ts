@@ -5,10 +5,10 @@ import { EventEmitter } from 'node:events';
 import { LvsdError } from '@lvsd/native';
 import type { StateChangeEvent } from '@lvsd/vrrp';
 import type { ApplyReport } from '@lvsd/ipvs';
-import { CheckSide, type QuorumEvent, type RealServerEvent } from './checks.js';
+import type { CheckSide, QuorumEvent, RealServerEvent } from './checks.js';
 import type { KeepalivedConfig } from './config/model.js';
 import { DirectorMetrics } from './metrics.js';
-import { VrrpSide } from './vrrp-side.js';
+import type { VrrpSide } from './vrrp-side.js';
 
 export interface DirectorOptions {
   /** Run VRRP (keepalived -P runs only this). Default true. */
@@ -91,12 +91,16 @@ export class Director extends EventEmitter<DirectorEvents> {
     this.state = 'starting';
     try {
       if (this.opts.check) {
-        this.checks = this.makeChecks(this.config);
+        // Each part is loaded only when it runs: `lvsd -C` never loads VRRP, `-P` never
+        // loads the checkers (their HTTP client alone is most of a start-up in the lab).
+        const { CheckSide } = await import('./checks.js');
+        this.checks = this.makeChecks(new CheckSide(this.config, this.checkOptions()));
         await this.checks.start(opts.signal);
         this.log('info', `IPVS programmed: ${this.config.virtualServers.length} virtual servers`, { event: 'ipvs-ready' });
       }
       if (this.opts.vrrp) {
-        this.vrrp = this.makeVrrp(this.config);
+        const { VrrpSide } = await import('./vrrp-side.js');
+        this.vrrp = this.makeVrrp(new VrrpSide(this.config, this.opts.netns));
         await this.vrrp.start(opts.signal);
       }
       if (this.opts.metricsPort !== undefined) {
@@ -112,8 +116,11 @@ export class Director extends EventEmitter<DirectorEvents> {
     }
   }
 
-  private makeChecks(config: KeepalivedConfig): CheckSide {
-    const c = new CheckSide(config, { netns: this.opts.netns, drainTimeout: this.opts.drainTimeout, verifyInterval: this.opts.verifyInterval });
+  private checkOptions() {
+    return { netns: this.opts.netns, drainTimeout: this.opts.drainTimeout, verifyInterval: this.opts.verifyInterval };
+  }
+
+  private makeChecks(c: CheckSide): CheckSide {
     c.on('realServer', (e) => {
       const labels = { virtual_server: e.virtualServer, real_server: e.realServer };
       this.metrics.realServerUp.set(labels, e.up ? 1 : 0);
@@ -144,8 +151,7 @@ export class Director extends EventEmitter<DirectorEvents> {
     return c;
   }
 
-  private makeVrrp(config: KeepalivedConfig): VrrpSide {
-    const v = new VrrpSide(config, this.opts.netns);
+  private makeVrrp(v: VrrpSide): VrrpSide {
     v.on('stateChange', (e) => {
       this.metrics.setVrrpState(e.instance, e.to);
       this.log('info', `${e.instance} entering ${e.to} state (${e.reason}, priority ${e.priority})`, { event: 'vrrp-state', ...e });
