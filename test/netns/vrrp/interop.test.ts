@@ -153,6 +153,22 @@ describe.skipIf(!canNetns())('lvsd and keepalived 2.2 as VRRP peers', () => {
     }
   });
 
+  it('vrrp_mcast_group4 (seed 001 uses 224.0.100.18): lvsd and keepalived meet on the configured group', async () => {
+    const l = newLab(9);
+    const vip = '10.77.9.100';
+    try {
+      const ka = lab.startKeepalived(l, 'b', lab.keepalivedConf({ vrid: 51, priority: 98, authPass: 'pBkfC1ax', mcastGroup4: '224.0.100.18', vips: [`${vip} dev eth0 label eth0:0`] }));
+      await ka.ready();
+      const lv = lab.startLvsd(l, 'a', lvsdOpts({ virtualRouterId: 51, priority: 100, mcastGroup4: '224.0.100.18', authentication: { authType: 'PASS', authPass: 'pBkfC1ax' }, virtualIpaddress: [`${vip} dev eth0 label eth0:0`] }));
+      await lv.ready();
+      await lab.waitFor(() => owners(l, vip).join() === 'a', 8000, 'lvsd master');
+      // keepalived hears us on 224.0.100.18: otherwise it would be master as well
+      expect(await steadyOwner(l, vip, 2500)).toBe('a');
+    } finally {
+      l.cleanup();
+    }
+  });
+
   it('nopreempt: a higher priority lvsd joining a running keepalived master stays BACKUP', async () => {
     const l = newLab(5);
     const vip = '10.77.5.100';

@@ -190,7 +190,14 @@ export function startLvsd(lab, m, options, extraArgs = []) {
 
 /** keepalived.conf for one vrrp_instance. */
 export function keepalivedConf(o) {
-  const lines = ['global_defs {', '  vrrp_garp_master_delay 0', o.checkUnicastSrc ? '  vrrp_check_unicast_src' : '', '}', `vrrp_instance ${o.name ?? 'VI_1'} {`];
+  const lines = [
+    'global_defs {',
+    '  vrrp_garp_master_delay 0',
+    o.checkUnicastSrc ? '  vrrp_check_unicast_src' : '',
+    o.mcastGroup4 ? `  vrrp_mcast_group4 ${o.mcastGroup4}` : '',
+    '}',
+    `vrrp_instance ${o.name ?? 'VI_1'} {`,
+  ];
   lines.push(`  state ${o.state ?? 'BACKUP'}`, '  interface eth0', `  virtual_router_id ${o.vrid}`, `  priority ${o.priority}`, `  advert_int ${o.advertInt ?? 1}`);
   if (o.version) lines.push(`  version ${o.version}`);
   if (o.nopreempt) lines.push('  nopreempt');
