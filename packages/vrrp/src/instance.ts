@@ -113,10 +113,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   private periodicBase = 0;
   private garpSentBefore = 0;
 
-  constructor(
-    options: VrrpInstanceOptions,
-    private readonly deps: VrrpInstanceDeps = {},
-  ) {
+  constructor(options: VrrpInstanceOptions, deps: VrrpInstanceDeps = {}) {
     super();
     this.options = resolveOptions(options);
     this.now = deps.now ?? (() => performance.now());

@@ -174,6 +174,7 @@ function routeBody(r: RouteSpec, w: Writer): void {
   });
 }
 
+const CREATE = nlmsg.NLM_F_CREATE | nlmsg.NLM_F_EXCL;
 /** errno values that mean "already as wanted" for an add or a delete. */
 const EEXIST = 17;
 const EADDRNOTAVAIL = 99;
@@ -212,29 +213,27 @@ export class Rtnl extends EventEmitter<RtnlEvents> {
   }
 
   /** Adds addresses; one already present counts as done. Returns one error or null per address. */
-  async addAddresses(specs: AddressSpec[]): Promise<(NetlinkError | null)[]> {
-    const res = await this.sock.send(
-      specs.map((s) => ({ type: RTM_NEWADDR, flags: nlmsg.NLM_F_CREATE | nlmsg.NLM_F_EXCL, object: s, body: (w: Writer) => addrBody(s, w) })),
-    );
-    return res.map((e) => (e && e.errno === EEXIST ? null : e));
+  addAddresses(specs: AddressSpec[]): Promise<(NetlinkError | null)[]> {
+    return this.batch(RTM_NEWADDR, CREATE, specs, addrBody, [EEXIST]);
   }
 
   /** Deletes addresses; one already gone counts as done. */
-  async deleteAddresses(specs: AddressSpec[]): Promise<(NetlinkError | null)[]> {
-    const res = await this.sock.send(specs.map((s) => ({ type: RTM_DELADDR, object: s, body: (w: Writer) => addrBody(s, w) })));
-    return res.map((e) => (e && e.errno === EADDRNOTAVAIL ? null : e));
+  deleteAddresses(specs: AddressSpec[]): Promise<(NetlinkError | null)[]> {
+    return this.batch(RTM_DELADDR, 0, specs, addrBody, [EADDRNOTAVAIL]);
   }
 
-  async addRoutes(routes: RouteSpec[]): Promise<(NetlinkError | null)[]> {
-    const res = await this.sock.send(
-      routes.map((r) => ({ type: RTM_NEWROUTE, flags: nlmsg.NLM_F_CREATE | nlmsg.NLM_F_EXCL, object: r, body: (w: Writer) => routeBody(r, w) })),
-    );
-    return res.map((e) => (e && e.errno === EEXIST ? null : e));
+  addRoutes(routes: RouteSpec[]): Promise<(NetlinkError | null)[]> {
+    return this.batch(RTM_NEWROUTE, CREATE, routes, routeBody, [EEXIST]);
   }
 
-  async deleteRoutes(routes: RouteSpec[]): Promise<(NetlinkError | null)[]> {
-    const res = await this.sock.send(routes.map((r) => ({ type: RTM_DELROUTE, object: r, body: (w: Writer) => routeBody(r, w) })));
-    return res.map((e) => (e && (e.errno === ESRCH || e.errno === ENOENT) ? null : e));
+  deleteRoutes(routes: RouteSpec[]): Promise<(NetlinkError | null)[]> {
+    return this.batch(RTM_DELROUTE, 0, routes, routeBody, [ESRCH, ENOENT]);
+  }
+
+  /** One batch of requests; errnos that mean "already as wanted" count as success. */
+  private async batch<T>(type: number, flags: number, items: T[], body: (o: T, w: Writer) => void, done: number[]): Promise<(NetlinkError | null)[]> {
+    const res = await this.sock.send(items.map((o) => ({ type, flags, object: o, body: (w: Writer) => body(o, w) })));
+    return res.map((e) => (e && done.includes(e.errno ?? 0) ? null : e));
   }
 
   /** Starts 'link' events (RTNLGRP_LINK): up/down, carrier, removal. */

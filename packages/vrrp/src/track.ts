@@ -79,7 +79,7 @@ export class ScriptTracker extends EventEmitter<TrackerEvents> implements Tracke
 
   constructor(private readonly o: TrackScriptOption) {
     super();
-    this.key = `script ${o.name}`;
+    this.key = `track_script ${o.name}`;
     this.weight = o.weight ?? 0;
     const argv = splitArgv(o.script);
     const prog = argv.length ? resolveProgram(argv[0]) : undefined;
@@ -142,7 +142,7 @@ export class InterfaceTracker extends EventEmitter<TrackerEvents> implements Tra
   private up = true;
   constructor(private readonly o: TrackInterfaceOption) {
     super();
-    this.key = `interface ${o.name}`;
+    this.key = `track_interface ${o.name}`;
   }
   status(): TrackerStatus {
     return weigh(this.up, this.o.weight ?? 0);
@@ -165,7 +165,7 @@ export class FileTracker extends EventEmitter<TrackerEvents> implements Tracker 
   private poll: NodeJS.Timeout | undefined;
   constructor(private readonly o: TrackFileOption) {
     super();
-    this.key = `file ${o.name ?? o.path}`;
+    this.key = `track_file ${o.name ?? o.path}`;
   }
   status(): TrackerStatus {
     const w = this.o.weight ?? 0;
