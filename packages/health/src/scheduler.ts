@@ -17,6 +17,11 @@ export interface CheckSchedulerOptions {
   concurrency?: number;
   /** [0, 1) source for the warmup jitter. */
   random?: () => number;
+  /**
+   * Timer tick, ms (default 10): checks and deadlines due within one tick run
+   * in one wake-up, at most this late. 0: a wake-up per entry.
+   */
+  timerResolution?: number;
   /** Checker implementations by type; defaults to the built-in ones (see defaultRunners). */
   runners?: Partial<Record<CheckerType, CheckRunner>>;
 }
@@ -69,7 +74,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
   constructor(opts: CheckSchedulerOptions = {}) {
     super();
     this.clock = opts.clock ?? systemClock;
-    this.queue = new TimerQueue(this.clock);
+    this.queue = new TimerQueue(this.clock, opts.timerResolution ?? 10);
     this.limit = pLimit(opts.concurrency ?? 1024);
     this.random = opts.random ?? Math.random;
     this.runners = { ...opts.runners };

@@ -1,7 +1,10 @@
 // All checkers share one timer: a binary min-heap of deadlines (next check,
-// attempt timeout) and a single clock timer armed for the earliest. Entries are
-// cancelled lazily (flag) so cancelling is O(1); dead entries are dropped when
-// they reach the top.
+// attempt timeout) and a single clock timer armed for the earliest. Wake-ups
+// are rounded up to a grid of `resolution` ms, like the ticks of a timer wheel:
+// every entry due by the tick runs in that one wake-up, so 1,000 checks a
+// second cost ~100 wake-ups, not 1,000 (an entry runs at most `resolution` ms
+// late, never early). Entries are cancelled lazily (flag) so cancelling is
+// O(1); dead entries are dropped when they reach the top.
 import type { Clock } from './clock.js';
 
 export interface TimerEntry {
@@ -26,7 +29,10 @@ export class TimerQueue {
     this.cacheValid = false;
   };
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly resolution = 10,
+  ) {}
 
   /**
    * The clock, read at most once per event-loop turn: every check that
@@ -48,7 +54,7 @@ export class TimerQueue {
   schedule(delayMs: number, fn: () => void): TimerEntry {
     const e: TimerEntry = { at: this.now() + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
     this.push(e);
-    if (!this.running && e.at < this.armedAt) this.arm();
+    if (!this.running && this.tick(e.at) < this.armedAt) this.arm();
     return e;
   }
 
@@ -64,6 +70,10 @@ export class TimerQueue {
     this.armedAt = Infinity;
   }
 
+  private tick(at: number): number {
+    return this.resolution > 0 ? Math.ceil(at / this.resolution) * this.resolution : at;
+  }
+
   private arm(): void {
     while (this.heap.length && this.heap[0].cancelled) this.pop();
     const top = this.heap[0];
@@ -71,8 +81,9 @@ export class TimerQueue {
     this.handle = undefined;
     this.armedAt = Infinity;
     if (!top) return;
-    this.armedAt = top.at;
-    this.handle = this.clock.setTimer(() => this.run(), Math.max(0, top.at - this.now()));
+    const wake = this.tick(top.at);
+    this.armedAt = wake;
+    this.handle = this.clock.setTimer(() => this.run(), Math.max(0, wake - this.now()));
   }
 
   private run(): void {

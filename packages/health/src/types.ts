@@ -285,8 +285,6 @@ export interface HealthEvents {
   /** up, down and weight in one ordered stream. */
   change: [HealthEvent];
   check: [CheckEvent];
-  /** A checker could not run at all (bad config at run time, spawn failure...). */
-  error: [Error];
 }
 
 export interface CheckerStatus {

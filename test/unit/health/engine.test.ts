@@ -23,11 +23,11 @@ function scripted(fn: (id: string, n: number) => CheckResult | 'hang' | 'stuck')
   return { runner, times, counts, bind: (c: FakeClock) => (clock = c) };
 }
 
-function setup(fn: (id: string, n: number) => CheckResult | 'hang' | 'stuck', opts: { concurrency?: number; random?: () => number } = {}) {
+function setup(fn: (id: string, n: number) => CheckResult | 'hang' | 'stuck', opts: { concurrency?: number; random?: () => number; timerResolution?: number } = {}) {
   const clock = new FakeClock();
   const s = scripted(fn);
   s.bind(clock);
-  const sched = new CheckScheduler({ clock, runners: { TCP_CHECK: s.runner, MISC_CHECK: s.runner }, random: opts.random ?? (() => 0), concurrency: opts.concurrency });
+  const sched = new CheckScheduler({ clock, runners: { TCP_CHECK: s.runner, MISC_CHECK: s.runner }, random: opts.random ?? (() => 0), concurrency: opts.concurrency, timerResolution: opts.timerResolution });
   const events: HealthEvent[] = [];
   sched.on('change', (e) => events.push(e));
   return { clock, sched, events, ...s };
@@ -162,7 +162,7 @@ describe('CheckScheduler: keepalived retry semantics', () => {
 describe('CheckScheduler: one timer, jitter, concurrency', () => {
   it('holds one clock timer for 10,000 checks and spreads their first run over warmup', async () => {
     const rnd = mulberry32(42);
-    const { clock, sched, times } = setup(() => OK, { random: rnd });
+    const { clock, sched, times } = setup(() => OK, { random: rnd, timerResolution: 0 });
     for (let i = 0; i < 10_000; i++) sched.add({ id: `t${i}`, address: '127.0.0.1', port: 80, checkers: [{ checker: 'TCP_CHECK', delay_loop: 1 }] });
     sched.start();
     expect(clock.pending).toBe(1);
@@ -173,6 +173,23 @@ describe('CheckScheduler: one timer, jitter, concurrency', () => {
     expect(Object.keys(times).length).toBe(10_000);
     // warmup defaults to delay_loop (1 s): ~10 per ms, never hundreds.
     expect(Math.max(...perMs.values())).toBeLessThan(40);
+  });
+
+  it('with the default 10 ms tick, runs due checks in batches: ~100 wake-ups a second for 10,000 checks', async () => {
+    const { clock, sched, times } = setup(() => OK, { random: mulberry32(1) });
+    for (let i = 0; i < 10_000; i++) sched.add({ id: `t${i}`, address: '127.0.0.1', port: 80, checkers: [{ checker: 'TCP_CHECK', delay_loop: 1 }] });
+    sched.start();
+    let wakeups = 0;
+    const orig = clock.setTimer.bind(clock);
+    clock.setTimer = (fn, ms) => orig(() => (wakeups++, fn()), ms);
+    await clock.advance(3000);
+    expect(wakeups).toBeLessThanOrEqual(301);
+    const ticks = new Map<number, number>();
+    for (const ts of Object.values(times)) for (const t of ts) ticks.set(t, (ticks.get(t) ?? 0) + 1);
+    // every run on the 10 ms grid, never before its time, and spread over the second
+    expect([...ticks.keys()].every((t) => t % 10 === 0)).toBe(true);
+    expect(Math.max(...ticks.values())).toBeLessThan(300);
+    expect(Object.values(times).every((ts) => ts.length >= 2)).toBe(true);
   });
 
   it('never runs more attempts at once than the concurrency cap', async () => {
@@ -190,7 +207,7 @@ describe('CheckScheduler: one timer, jitter, concurrency', () => {
     for (let i = 0; i < 100; i++) sched.add({ id: `t${i}`, address: '127.0.0.1', port: 80, checkers: [{ checker: 'TCP_CHECK', delay_loop: 1 }] });
     sched.start();
     await clock.advance(0);
-    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 500 && sched.attempts < 100; i++) await new Promise((r) => setTimeout(r, 10));
     expect(peak).toBe(7);
     expect(sched.attempts).toBe(100);
     sched.stop();
