@@ -218,6 +218,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
 
       // Link state: our interface down is a FAULT; tracked interfaces feed their trackers.
       this.rtnl.on('link', (l) => this.onLink(l));
+      this.rtnl.on('resync', () => void this.relink());
       this.rtnl.watchLinks();
       if (!this.link.up) this.fsm.setFault(this.now(), `interface ${o.interface}`, true);
       for (const [name, tr] of this.ifTrackers) {
@@ -323,6 +324,17 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       this.apply(this.fsm.setFault(this.now(), `interface ${this.options.interface}`, !l.up));
     }
     this.ifTrackers.get(l.name)?.set(l.up);
+  }
+
+  /** After lost link events: read our interface and the tracked ones again. */
+  private async relink(): Promise<void> {
+    const rtnl = this.rtnl;
+    if (!rtnl) return;
+    for (const name of [this.options.interface, ...this.ifTrackers.keys()]) {
+      const l = await rtnl.link(name).catch(() => undefined);
+      if (l) this.onLink(l);
+      else this.ifTrackers.get(name)?.set(false);
+    }
   }
 
   private onDatagram(d: Datagram): void {

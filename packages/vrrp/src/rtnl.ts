@@ -99,6 +99,8 @@ export interface RouteSpec {
 
 export interface RtnlEvents {
   link: [LinkInfo];
+  /** Link events were lost (receive buffer overrun): re-read what matters. */
+  resync: [];
 }
 
 function family(addr: string): 4 | 6 {
@@ -244,6 +246,7 @@ export class Rtnl extends EventEmitter<RtnlEvents> {
       if (m.type === RTM_NEWLINK) this.emit('link', parseLink(m));
       else if (m.type === RTM_DELLINK) this.emit('link', { ...parseLink(m), up: false });
     });
+    s.on('overrun', () => this.emit('resync'));
     s.listen();
     this.events = s;
   }
