@@ -4,6 +4,7 @@
 // batch of 1,000 changes costs one sendmsg and a couple of reads instead of 1,000
 // ack reads (system calls are what a large apply pays for, not encoding).
 import { closeSync, openSync } from 'node:fs';
+import { wordView } from './codec.js';
 import { LvsdError, NetlinkError, NetlinkOverrunError, Writer, consts, native, nlmsg, sockaddrNl, wrapErrno, type NlMessage } from '@lvsd/native';
 
 /** Messages per datagram, and a byte bound that keeps a datagram well inside the send buffer. */
@@ -76,15 +77,26 @@ export class BatchChannel {
         // struct nlmsghdr written in place (length patched after the body): this loop runs once per object.
         w.reserve(16);
         lastAt = w.off;
-        const b = w.buf;
-        b.writeUInt32LE(0, lastAt);
-        b.writeUInt32LE(typeFlags, lastAt + 4);
-        b.writeUInt32LE((first + n) >>> 0, lastAt + 8);
-        b.writeUInt32LE(0, lastAt + 12);
+        const v = wordView(w.buf);
+        if (v) {
+          const k = lastAt >>> 2;
+          v[k] = 0;
+          v[k + 1] = typeFlags;
+          v[k + 2] = first + n;
+          v[k + 3] = 0;
+        } else {
+          const b = w.buf;
+          b.writeUInt32LE(0, lastAt);
+          b.writeUInt32LE(typeFlags, lastAt + 4);
+          b.writeUInt32LE((first + n) >>> 0, lastAt + 8);
+          b.writeUInt32LE(0, lastAt + 12);
+        }
         w.off += 16;
         write(w, i + n);
         w.align4();
-        w.buf.writeUInt32LE(w.off - lastAt, lastAt);
+        const vv = wordView(w.buf);
+        if (vv) vv[lastAt >>> 2] = w.off - lastAt;
+        else w.buf.writeUInt32LE(w.off - lastAt, lastAt);
         n++;
       }
       // Only the datagram's last message asks for an ack: its arrival means all were handled.

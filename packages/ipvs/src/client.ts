@@ -12,6 +12,7 @@ import {
   decodeServiceMessage,
   decodeTimeouts,
   serviceKeyAttr,
+  serviceKeyWords,
 } from './codec.js';
 import { IpvsError, invalid, mapKernelError } from './errors.js';
 import { normalizeDestination, normalizeKey, normalizeService } from './normalize.js';
@@ -326,11 +327,14 @@ export class IpvsClient {
     const before = { m: this.bulk.counters.messages, s: this.bulk.counters.sendmsg };
     let lastSvc: Service | undefined;
     let lastKey: Buffer = Buffer.alloc(0);
+    let lastWords: Uint32Array = new Uint32Array(0);
     const keyWriter = new Writer(64);
+    // Destination messages repeat their service's key attribute: encoded once per service.
     const keyOf = (s: Service): Buffer => {
       if (s !== lastSvc) {
         lastSvc = s;
         lastKey = serviceKeyAttr(s, keyWriter);
+        lastWords = serviceKeyWords(lastKey);
       }
       return lastKey;
     };
@@ -339,17 +343,17 @@ export class IpvsClient {
       switch (op.kind) {
         case 'add-service':
           if (msgDest[i] < 0) return body.newService(w, op.service);
-          return body.newDest(w, keyOf(op.service), op.destinations![msgDest[i]]);
+          return body.newDest(w, keyOf(op.service), op.destinations![msgDest[i]], lastWords);
         case 'edit-service':
           return body.setService(w, op.service);
         case 'delete-service':
           return body.delService(w, op.service);
         case 'add-destination':
-          return body.newDest(w, keyOf(op.service), op.destination);
+          return body.newDest(w, keyOf(op.service), op.destination, lastWords);
         case 'edit-destination':
-          return body.setDest(w, keyOf(op.service), op.destination);
+          return body.setDest(w, keyOf(op.service), op.destination, lastWords);
         case 'delete-destination':
-          return body.delDest(w, keyOf(op.service), op.destination);
+          return body.delDest(w, keyOf(op.service), op.destination, lastWords);
       }
     };
     let failures;

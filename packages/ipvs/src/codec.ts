@@ -181,13 +181,76 @@ export function putServiceFull(w: Writer, s: Service): void {
 /** struct genlmsghdr { u8 cmd; u8 version; u16 reserved; } in one write. */
 function genl(w: Writer, cmd: number): void {
   w.reserve(4);
-  w.buf.writeUInt32LE(cmd | (IPVS_GENL_VERSION << 8), w.off);
+  const v = (w.off & 3) === 0 ? wordView(w.buf) : undefined;
+  if (v) v[w.off >>> 2] = cmd | (IPVS_GENL_VERSION << 8);
+  else w.buf.writeUInt32LE(cmd | (IPVS_GENL_VERSION << 8), w.off);
   w.off += 4;
+}
+
+// Word stores through a Uint32Array over the Writer's buffer are several times cheaper
+// than Buffer#writeUInt32LE; netlink attributes are 4-byte aligned, so the common
+// messages (IPv4 real servers) are written a word at a time. Little-endian hosts only,
+// like the rest of the netlink code (nlattr headers are host order).
+let viewBuf: Buffer | undefined;
+let viewWords: Uint32Array = new Uint32Array(0);
+/** A word view of `b` (cached for the last buffer), or undefined if `b` is not word aligned. */
+export function wordView(b: Buffer): Uint32Array | undefined {
+  if (b !== viewBuf) {
+    viewBuf = b;
+    viewWords = (b.byteOffset & 3) === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : new Uint32Array(0);
+  }
+  return viewWords.length ? viewWords : undefined;
+}
+/** A 16-bit network-order value as the low half of a little-endian word. */
+const be16Word = (v: number) => ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
+/** A 32-bit network-order value read as a little-endian word. */
+const be32Word = (v: number) => ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | ((v >>> 24) & 0xff);
+const DEST_HDR = 0x0004 | ((DEST | NESTED) << 16);
+
+/** Copies precomputed attribute bytes (length a multiple of 4) into `w`. */
+export function putBytes(w: Writer, bytes: Buffer, words?: Uint32Array): void {
+  w.reserve(bytes.length);
+  const v = words && (w.off & 3) === 0 ? wordView(w.buf) : undefined;
+  if (v) {
+    v.set(words!, w.off >>> 2);
+    w.off += bytes.length;
+  } else w.bytes(bytes);
 }
 
 /** IPVS_CMD_ATTR_DEST, complete (add/edit) or key only (delete). */
 export function putDest(w: Writer, d: Destination, full: boolean): void {
   const tunnel = full && d.forwardingMethod === 'tunnel';
+  if (!tunnel && d.family === 'inet' && (w.off & 3) === 0) {
+    const ip = parseIPv4(d.address);
+    const len = full ? 72 : 40;
+    w.reserve(len);
+    const v = wordView(w.buf);
+    if (ip >= 0 && v) {
+      let i = w.off >>> 2;
+      v[i++] = DEST_HDR - 4 + len;
+      v[i++] = 20 | (D.addr.id << 16);
+      v[i++] = be32Word(ip);
+      v[i++] = 0;
+      v[i++] = 0;
+      v[i++] = 0;
+      v[i++] = 6 | (D.port.id << 16);
+      v[i++] = be16Word(d.port);
+      if (full) {
+        v[i++] = 8 | (D.fwdMethod.id << 16);
+        v[i++] = ForwardingMethods[d.forwardingMethod];
+        v[i++] = 8 | (D.weight.id << 16);
+        v[i++] = d.weight;
+        v[i++] = 8 | (D.uThresh.id << 16);
+        v[i++] = d.upperThreshold;
+        v[i++] = 8 | (D.lThresh.id << 16);
+        v[i++] = d.lowerThreshold;
+      }
+      v[i++] = 6 | (D.addrFamily.id << 16);
+      v[i++] = AF_INET;
+      w.off = i << 2;
+      return;
+    }
+  }
   const len = 4 + 20 + 8 + 8 + (full ? 32 : 0) + (tunnel ? 8 + (d.tunnelType === 'gue' ? 8 : 0) + (d.tunnelType !== 'ipip' ? 8 : 0) : 0);
   w.reserve(len);
   const b = w.buf;
@@ -226,6 +289,13 @@ export function serviceKeyAttr(s: Key, w = new Writer(64)): Buffer {
   return w.take();
 }
 
+/** The words of precomputed attribute bytes (whose length is a multiple of 4). */
+export function serviceKeyWords(key: Buffer): Uint32Array {
+  const out = new Uint32Array(key.length >>> 2);
+  for (let i = 0; i < out.length; i++) out[i] = key.readUInt32LE(i * 4);
+  return out;
+}
+
 /** Body writers: genl header + attributes. Each takes precomputed service key bytes where it needs them. */
 export const body = {
   newService(w: Writer, s: Service): void {
@@ -244,19 +314,20 @@ export const body = {
     genlHeader(w, Cmd.GET_SERVICE, IPVS_GENL_VERSION);
     if (s) putServiceKey(w, s);
   },
-  newDest(w: Writer, svcKey: Buffer, d: Destination): void {
+  /** `keyWords`: the same bytes as 32-bit words (serviceKeyWords), for the word-copy path. */
+  newDest(w: Writer, svcKey: Buffer, d: Destination, keyWords?: Uint32Array): void {
     genl(w, Cmd.NEW_DEST);
-    w.bytes(svcKey);
+    putBytes(w, svcKey, keyWords);
     putDest(w, d, true);
   },
-  setDest(w: Writer, svcKey: Buffer, d: Destination): void {
+  setDest(w: Writer, svcKey: Buffer, d: Destination, keyWords?: Uint32Array): void {
     genl(w, Cmd.SET_DEST);
-    w.bytes(svcKey);
+    putBytes(w, svcKey, keyWords);
     putDest(w, d, true);
   },
-  delDest(w: Writer, svcKey: Buffer, d: Destination): void {
+  delDest(w: Writer, svcKey: Buffer, d: Destination, keyWords?: Uint32Array): void {
     genl(w, Cmd.DEL_DEST);
-    w.bytes(svcKey);
+    putBytes(w, svcKey, keyWords);
     putDest(w, d, false);
   },
   getDest(w: Writer, svcKey: Buffer): void {

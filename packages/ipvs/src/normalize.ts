@@ -34,7 +34,7 @@ export const MAX_WEIGHT = 0x7fffffff;
 export const MAX_THRESHOLD = 0x7fffffff;
 export const DEFAULT_SCHEDULER = 'wlc';
 
-const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && (max <= 0x7fffffff ? (v | 0) === v && v >= 0 : Number.isInteger(v) && v >= 0) && v <= max;
 
 /** Validates a service key (protocol+address+port or fwmark+family) and returns its canonical form. */
 export function normalizeKey(k: ServiceKey | ServiceSpec): { family: Family; protocol?: keyof typeof Protocols; address?: string; port?: number; fwmark?: number } {
@@ -147,7 +147,7 @@ export function normalizeDestination(spec: DestinationSpec, service: Pick<Servic
   if (
     !plain ||
     !isUint(port, 65535) ||
-    !(fwd in ForwardingMethods) ||
+    ForwardingMethods[fwd] === undefined ||
     !isUint(weight, MAX_WEIGHT) ||
     !isUint(upper, MAX_THRESHOLD) ||
     !isUint(lower, MAX_THRESHOLD) ||

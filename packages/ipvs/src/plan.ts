@@ -16,7 +16,12 @@ import { serviceKeyString, type DesiredService, type ServiceKey, type Service } 
 import type { TableSnapshot } from './client.js';
 
 /** The kernel table (or the last applied state) as the planner reads it. */
-export function tableFromSnapshot(snapshot: TableSnapshot, owned?: ReadonlySet<string>): NormalizedTable {
+/** A set of owned service keys, or anything that answers the question. */
+export interface OwnedKeys {
+  has(key: string): boolean;
+}
+
+export function tableFromSnapshot(snapshot: TableSnapshot, owned?: OwnedKeys): NormalizedTable {
   const out: NormalizedTable = new Map();
   for (const { service, destinations } of snapshot.services) {
     const key = serviceKeyString(service);
@@ -37,7 +42,7 @@ export function ownedKeys(keys: Iterable<ServiceKey | DesiredService | Service |
 export function planTables(
   current: NormalizedTable,
   desired: NormalizedTable,
-  owned: ReadonlySet<string>,
+  owned: OwnedKeys,
   /** Services known to be in the kernel exactly as desired (IpvsTable's bookkeeping); not compared again. */
   unchanged?: (key: string, entry: NormalizedEntry) => boolean,
 ): IpvsOp[] {

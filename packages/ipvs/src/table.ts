@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { IpvsClient, IpvsOp } from './client.js';
 import { IpvsApplyError, IpvsError } from './errors.js';
 import { normalizeTable, type NormalizedEntry, type NormalizedTable } from './normalize.js';
-import { ownedKeys, planTables, tableFromSnapshot } from './plan.js';
+import { ownedKeys, planTables, tableFromSnapshot, type OwnedKeys } from './plan.js';
 import { type DesiredService, type ServiceKey, type Service } from './types.js';
 
 export interface Timers {
@@ -71,7 +71,9 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
 
   /** The owned service keys (desired and previously applied ones included). */
   ownedKeys(): string[] {
-    return [...this.allOwned()];
+    const all = new Set(this.owned);
+    for (const t of [this.desired, this.state]) if (t) for (const k of t.keys()) all.add(k);
+    return [...all];
   }
 
   /** Dry run: the operations apply(desired) would send now. Dumps the kernel if this table has no state yet. */
@@ -94,6 +96,34 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
       return Promise.reject(e);
     }
     return this.serial(() => this.applyNow(want, opts.signal)).catch((e) => this.failed(e));
+  }
+
+  /**
+   * Upserts one service of the desired table (and only it): validates, plans and sends
+   * its changes without looking at the rest of the table. What a health checker calls
+   * when one real server goes down or comes back.
+   */
+  applyService(spec: DesiredService, opts: { signal?: AbortSignal } = {}): Promise<ApplyReport> {
+    let one: NormalizedTable;
+    try {
+      one = normalizeTable([spec], this.desired);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const [key, entry] = one.entries().next().value as [string, NormalizedEntry];
+    return this.serial(() => this.applyOne(key, entry, opts.signal)).catch((e) => this.failed(e));
+  }
+
+  /** Deletes one owned service (and its real servers) and drops it from the desired table. */
+  removeService(key: ServiceKey | DesiredService | string, opts: { signal?: AbortSignal } = {}): Promise<ApplyReport> {
+    let k: string;
+    try {
+      k = [...ownedKeys([key])][0];
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.owned.add(k); // if it comes back behind our back, verify() removes it again
+    return this.serial(() => this.applyOne(k, undefined, opts.signal)).catch((e) => this.failed(e));
   }
 
   /** Dumps the kernel, compares with the last desired table and repairs any difference. */
@@ -154,15 +184,13 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
     return run;
   }
 
-  private allOwned(want?: NormalizedTable): Set<string> {
-    const s = new Set(this.owned);
-    if (want) for (const k of want.keys()) s.add(k);
-    if (this.desired) for (const k of this.desired.keys()) s.add(k);
-    if (this.state) for (const k of this.state.keys()) s.add(k);
-    return s;
+  /** Owned: listed explicitly, desired now, desired before, or applied before. A predicate, so nothing is copied. */
+  private allOwned(want?: NormalizedTable): OwnedKeys {
+    const { owned, desired, state } = this;
+    return { has: (k) => owned.has(k) || !!want?.has(k) || !!desired?.has(k) || !!state?.has(k) };
   }
 
-  private async dumpOwned(owned: ReadonlySet<string>, signal?: AbortSignal): Promise<NormalizedTable> {
+  private async dumpOwned(owned: OwnedKeys, signal?: AbortSignal): Promise<NormalizedTable> {
     const snap = await this.client.dumpTable({ signal, stats: false });
     return tableFromSnapshot(snap, owned);
   }
@@ -194,7 +222,33 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
     return report;
   }
 
-  /** Sends ops, folds the accepted ones into the state; any failure makes the next call dump first. */
+  private async applyOne(key: string, entry: NormalizedEntry | undefined, signal?: AbortSignal): Promise<ApplyReport> {
+    const t0 = performance.now();
+    const dumped = this.state === undefined;
+    if (!this.state) this.state = await this.dumpOwned(this.allOwned(), signal);
+    const desired = this.desired ?? new Map();
+    const have = this.state.get(key);
+    const cur: NormalizedTable = have ? new Map([[key, have]]) : new Map();
+    const want: NormalizedTable = entry ? new Map([[key, entry]]) : new Map();
+    const ops = have === entry ? [] : planTables(cur, want, { has: (k) => k === key });
+    const record = (t: NormalizedTable | undefined) => (entry ? t?.set(key, entry) : t?.delete(key));
+    let messages = 0;
+    try {
+      if (ops.length) messages = await this.send(ops, signal);
+    } finally {
+      // The caller's intent stands even if the kernel refused (verify() retries it). The
+      // state (possibly the same Map as the desired table) changes only on success, and a
+      // failure has already made it unknown.
+      record(desired);
+      this.desired = desired;
+      if (this.state !== desired) record(this.state);
+    }
+    const report: ApplyReport = { ops, dumped, messages, durationMs: performance.now() - t0 };
+    this.emit('applied', report);
+    return report;
+  }
+
+  /** Sends ops; any failure makes the state unknown, so the next call dumps first. */
   private async send(ops: IpvsOp[], signal?: AbortSignal): Promise<number> {
     let res;
     try {

@@ -80,6 +80,22 @@ describe('IpvsTable', () => {
     expect(c.counters.messages - sent).toBe(1);
   });
 
+  it('applyService and removeService touch one service with one message each', async () => {
+    const t = new IpvsTable(c);
+    await t.apply([web(), dns]);
+    const sent = c.counters.messages;
+    const r = await t.applyService(web([1, 5, 3]));
+    expect(r.ops.map((o) => o.kind)).toEqual(['edit-destination']);
+    expect(r.dumped).toBe(false);
+    const gone = await t.removeService(dns);
+    expect(gone.ops.map((o) => o.kind)).toEqual(['delete-service']);
+    expect(c.counters.messages - sent).toBe(2);
+    expect(saved()).toEqual(viewOf([web([1, 5, 3])]));
+    // The full table remembers both: a verify finds nothing to do, an apply of the same nothing to send.
+    expect((await t.verify()).ops).toEqual([]);
+    expect((await t.apply([web([1, 5, 3])])).ops).toEqual([]);
+  });
+
   it('adds the new real server before removing the old, and deletes a dropped service with one message', async () => {
     const t = new IpvsTable(c);
     await t.apply([web(), dns]);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Writer } from '@lvsd/native';
 import { encode, normalizeDestination, normalizeService, serviceKeyAttr, type DestinationSpec, type ServiceSpec } from '@lvsd/ipvs';
-import { putDest, putServiceFull, putServiceKey, reference } from '../../../packages/ipvs/src/codec.js';
+import { putDest, putServiceFull, putServiceKey, reference, serviceKeyWords } from '../../../packages/ipvs/src/codec.js';
 
 const s = normalizeService({ protocol: 'tcp', address: '10.0.0.1', port: 80, scheduler: 'rr' });
 const p = normalizeService({
@@ -28,6 +28,13 @@ const k = serviceKeyAttr(s);
 const kf = serviceKeyAttr(f);
 const hex = (fn: (w: Writer) => void) => {
   const w = new Writer(16);
+  fn(w);
+  return w.take().toString('hex');
+};
+/** The same through a buffer that is not word aligned: forces the byte-at-a-time path. */
+const hexUnaligned = (fn: (w: Writer) => void) => {
+  const w = new Writer(16);
+  w.buf = Buffer.from(new ArrayBuffer(8192), 1, 8000);
   fn(w);
   return w.take().toString('hex');
 };
@@ -120,6 +127,8 @@ describe('fast encoders match the schema-driven encoder', () => {
         }
         expect(hex((w) => putDest(w, dest, true))).toBe(hex((w) => reference.dest(w, dest, true)));
         expect(hex((w) => putDest(w, dest, false))).toBe(hex((w) => reference.dest(w, dest, false)));
+        expect(hexUnaligned((w) => putDest(w, dest, true))).toBe(hex((w) => reference.dest(w, dest, true)));
+        expect(hexUnaligned((w) => encode.newDest(w, k, dest))).toBe(hex((w) => encode.newDest(w, k, dest, serviceKeyWords(k))));
       }
     });
   }
