@@ -33,10 +33,17 @@ const want = (step) => !only || only.has(step);
 
 const total = { passed: 0, failed: 0, skipped: 0 };
 const lines = []; // per-step summary, printed at the end
-const say = (s) => process.stderr.write(`\n== ${s}\n`);
+
+let stepStart = Date.now();
+const say = (s) => {
+  stepStart = Date.now();
+  process.stderr.write(`\n== ${s}\n`);
+};
+const took = () => `${((Date.now() - stepStart) / 1000).toFixed(0)} s`;
 
 function note(step, r, detail = '') {
-  lines.push(`${step.padEnd(8)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${detail ? `  (${detail})` : ''}`);
+  const info = [took(), detail].filter(Boolean).join('; ');
+  lines.push(`${step.padEnd(8)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${info})`);
   total.passed += r.passed;
   total.failed += r.failed;
   total.skipped += r.skipped;
@@ -155,7 +162,7 @@ async function main() {
       say('tsc -b');
       const b = await runHost(TSC, ['-b']);
       // not a test: a clean build adds nothing to the counts, a broken one is one failure
-      if (b.code === 0) lines.push('build    ok');
+      if (b.code === 0) lines.push(`build    ok  (${took()})`);
       else note('build', { passed: 0, failed: 1, skipped: 0 }, `tsc -b exited ${b.code}`);
     }
 
