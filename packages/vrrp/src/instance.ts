@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { bytesToIp, ipToBytes, LvsdError } from '@lvsd/native';
 import { VrrpStateMachine, type FsmAction, type TransitionReason, type VrrpState } from './fsm.js';
 import { GarpSender } from './garp.js';
+import { NoAcceptFilter, noAcceptTable } from './firewall.js';
 import { FifoWriter, NotifyQueue, type NotifyResult, type NotifyState } from './notify.js';
 import { resolveOptions, type ResolvedOptions, type VrrpInstanceOptions } from './options.js';
 import { dropCounters, encodeAdvert, type DropReason } from './packet.js';
@@ -87,6 +88,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   private transport: VrrpTransport | undefined;
   private garp: GarpSender | undefined;
   private fifo: FifoWriter | undefined;
+  private noAccept: NoAcceptFilter | undefined;
   private readonly notifyQueue: NotifyQueue;
   private link: LinkInfo | undefined;
   private src: Buffer = Buffer.alloc(0);
@@ -215,6 +217,10 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       this.garp = new GarpSender(this.link.index, o.garp, o.netns);
       this.garp.setAddresses(this.link.mac, o.vips.map((v) => v.address));
       if (this.raw.notifyFifo) this.fifo = new FifoWriter(this.raw.notifyFifo);
+      if (!o.accept && o.priority !== 255) {
+        this.noAccept = new NoAcceptFilter(noAcceptTable(o.name, o.vrid), o.vips.map((v) => v.address), o.netns);
+        await this.noAccept.install();
+      }
 
       // Link state: our interface down is a FAULT; tracked interfaces feed their trackers.
       this.rtnl.on('link', (l) => this.onLink(l));
@@ -234,6 +240,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       this.apply(this.fsm.start(this.now()));
       opts.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     } catch (e) {
+      await this.noAccept?.remove();
       this.teardown();
       throw e;
     }
@@ -245,6 +252,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     this.apply(this.fsm.stop());
     await this.chain;
     await this.notifyQueue.idle();
+    await this.noAccept?.remove();
     this.teardown();
   }
 

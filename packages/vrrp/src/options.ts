@@ -77,7 +77,7 @@ export interface VrrpInstanceOptions {
   mcastGroup6?: string;
   /** Drop unicast adverts from sources that are not peers (vrrp_check_unicast_src). */
   checkUnicastSrc?: boolean;
-  /** keepalived `accept` (default, as keepalived outside strict mode). `false` (no_accept) is not supported. */
+  /** keepalived `accept` (default, as keepalived outside strict mode); `false` is `no_accept`: a master that is not the owner drops traffic to the VIPs (nftables). */
   accept?: boolean;
   garpMasterDelay?: number;
   garpMasterRepeat?: number;
@@ -141,6 +141,8 @@ export interface ResolvedOptions {
   garp: GarpSettings;
   lowerPrioNoAdvert: boolean;
   yieldAdvert: boolean;
+  /** Accept_Mode; false only matters below priority 255 (the owner always accepts). */
+  accept: boolean;
   netns?: string;
 }
 
@@ -255,7 +257,6 @@ export function resolveOptions(o: VrrpInstanceOptions): ResolvedOptions {
     // keepalived keeps the first 8 bytes
     Buffer.from(pass, 'utf8').copy(authData, 0, 0, 8);
   }
-  if (o.accept === false) throw new VrrpConfigError(inst, 'no_accept is not supported: lvsd always accepts traffic to the VIPs (keepalived\'s default outside strict mode)');
   const state = o.state ?? 'BACKUP';
   if (state !== 'MASTER' && state !== 'BACKUP') throw new VrrpConfigError(inst, `state must be MASTER or BACKUP, got ${JSON.stringify(state)}`);
   const peers = o.unicastPeer ?? [];
@@ -302,6 +303,7 @@ export function resolveOptions(o: VrrpInstanceOptions): ResolvedOptions {
     garp,
     lowerPrioNoAdvert: o.lowerPrioNoAdvert ?? false,
     yieldAdvert: o.yieldAdvert ?? true,
+    accept: o.accept ?? true,
   };
   if (srcIp) out.srcIp = srcIp;
   if (mcastGroup) out.mcastGroup = mcastGroup;

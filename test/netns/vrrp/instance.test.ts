@@ -1,6 +1,7 @@
 // VrrpInstance in this process (the netns option), sync groups, trackers on real
 // links and files, notify scripts and the FIFO, and event-loop stalls on either
 // side of a pair.
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VrrpInstance, VrrpSyncGroup, type VrrpInstanceOptions } from '@lvsd/vrrp';
 import { buildVrrp, canNetns, lab, owners, steadyOwner } from './helpers.js';
 
+const require = createRequire(import.meta.url);
 const labs: any[] = [];
 const instances: VrrpInstance[] = [];
 afterAll(async () => {
@@ -112,6 +114,30 @@ describe.skipIf(!canNetns())('VrrpInstance in namespaces', () => {
     await lab.waitFor(() => lab.hasAddress(l, 'b', vip), 3000, 'b takes over');
     lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'eth0', 'up']);
     await lab.waitFor(() => owners(l, vip).join() === 'a', 5000, 'a back after the fault');
+  });
+
+  it('no_accept (Accept_Mode false): the master drops traffic to the VIP, not to its own address; the table goes with stop()', async () => {
+    const l = lab.createLab({ net: 23 });
+    labs.push(l);
+    const vip = '10.77.23.100';
+    const a = inst(l, 'a', { name: 'VI_1', virtualRouterId: 35, priority: 150, virtualIpaddress: [`${vip}/24`], accept: false });
+    await a.start();
+    await lab.waitFor(() => lab.hasAddress(l, 'a', vip), 3000, 'master');
+    // a UDP echo in a; the client asks it through the VIP and through a's own address
+    const echo = require('node:child_process').spawn('ip', ['netns', 'exec', l.ns.a, process.execPath, '-e',
+      "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(7007)"], { stdio: 'ignore' });
+    try {
+      await lab.sleep(300);
+      const ask = (to: string) =>
+        l.exec('c', process.execPath, ['-e',
+          `const s=require('dgram').createSocket('udp4');const t=setTimeout(()=>{console.log('timeout');process.exit()},500);s.on('message',()=>{console.log('reply');process.exit()});s.send('x',7007,'${to}')`]).trim();
+      expect(ask(l.ip4.a)).toBe('reply');
+      expect(ask(vip)).toBe('timeout');
+      await a.stop();
+      expect(lab.sh('ip', ['netns', 'exec', l.ns.a, 'nft', 'list', 'tables'])).not.toContain('lvsd_vrrp');
+    } finally {
+      echo.kill('SIGKILL');
+    }
   });
 
   it('a 500 ms stall of the lvsd event loop hands nothing away at advert_int 0.1: the master adverts from a native thread, the backup drains its socket before declaring the master down', async () => {

@@ -28,3 +28,4 @@ describe('announcement frames', () => {
     expect(inetChecksum(pseudoHeader(ipToBytes('fd00::100'), ipToBytes('ff02::1'), 58, icmp.length), icmp)).toBe(0);
   });
 });
+

@@ -42,11 +42,14 @@ describe('options (keepalived keywords)', () => {
     expect(err({ virtualIpaddress: ['10.0.0.1', 'fd00::1'] })).toMatch(/mixes/);
     expect(err({ virtualIpaddress: ['fd00::1'] })).toMatch(/version 3/);
     expect(err({ version: 3, authentication: { authType: 'PASS', authPass: 'x' } })).toMatch(/VRRPv3/);
-    expect(err({ accept: false })).toMatch(/no_accept/);
     expect(err({ unicastPeer: ['fd00::2'] })).toMatch(/unicast_peer/);
     expect(err({ virtualIpaddress: ['10.0.0.1 dev'] })).toMatch(/needs a value/);
     expect(err({ virtualIpaddress: ['10.0.0.1 colour red'] })).toMatch(/unknown keyword/);
     expect(err({ trackScript: [{ name: 'x', script: '/bin/true', weight: 300 }] })).toMatch(/weight/);
+  });
+  it('no_accept (accept: false) is Accept_Mode false', () => {
+    expect(resolveOptions(base).accept).toBe(true);
+    expect(resolveOptions({ ...base, accept: false }).accept).toBe(false);
   });
   it('virtual_ipaddress lines as keepalived writes them', () => {
     expect(parseVip('172.18.200.6 dev eno16777736 label eno16777736:0', 'VI')).toEqual({
