@@ -73,6 +73,8 @@ export class ScriptTracker extends EventEmitter<TrackerEvents> implements Tracke
   readonly enabled: boolean;
   private ok: boolean | undefined;
   private streak = 0;
+  /** Completed runs. */
+  runs = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly weight: number;
@@ -116,6 +118,7 @@ export class ScriptTracker extends EventEmitter<TrackerEvents> implements Tracke
     const timeoutMs = (this.o.timeout ?? this.o.interval ?? 1) * 1000;
     const r = await runProgram(this.argv, timeoutMs);
     if (this.stopped) return;
+    this.runs++;
     if (r.timedOut) this.emit('warning', `track_script ${this.o.name}: timed out after ${timeoutMs} ms, process group killed`);
     this.record(r.ok);
   }

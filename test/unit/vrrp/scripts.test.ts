@@ -57,22 +57,27 @@ describe('vrrp_script', () => {
     const flag = join(dir, 'flag');
     writeFileSync(flag, '0');
     const s = script('flagged', `[ "$(cat ${flag})" = 0 ]`);
-    const t = new ScriptTracker({ name: 'x', script: s, weight: 0, interval: 0.05, fall: 3, rise: 2 });
-    const changes: boolean[] = [];
-    t.on('change', (st) => changes.push(st.fault));
+    const t = new ScriptTracker({ name: 'x', script: s, weight: 0, interval: 0.02, fall: 3, rise: 2 });
+    const changes: { fault: boolean; runs: number }[] = [];
+    t.on('change', (st) => changes.push({ fault: st.fault, runs: t.runs }));
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(cond()).toBe(true);
+    };
     await t.start();
     expect(t.status().fault).toBe(false);
     writeFileSync(flag, '1');
-    await new Promise((r) => setTimeout(r, 120)); // about 2 failing runs: not yet
-    const early = t.status().fault;
-    await new Promise((r) => setTimeout(r, 400));
-    expect(t.status().fault).toBe(true);
+    let from = t.runs;
+    await until(() => t.runs >= from + 3); // the run in flight may still have read 0
+    await until(() => changes.length === 1);
+    expect(changes[0].fault).toBe(true);
+    expect(changes[0].runs - from).toBeGreaterThanOrEqual(3);
     writeFileSync(flag, '0');
-    await new Promise((r) => setTimeout(r, 400));
+    from = t.runs;
+    await until(() => changes.length === 2);
     t.stop();
-    expect(early).toBe(false);
-    expect(t.status().fault).toBe(false);
-    expect(changes).toEqual([true, false]);
+    expect(changes[1].fault).toBe(false);
+    expect(changes[1].runs - from).toBeGreaterThanOrEqual(2);
   });
   it('a timeout kills the whole process group, children included', async () => {
     const pidFile = join(dir, 'child.pid');
