@@ -82,7 +82,7 @@ describe('vrrp_script', () => {
   it('a timeout kills the whole process group, children included', async () => {
     const pidFile = join(dir, 'child.pid');
     const s = script('hang', `sleep 30 & echo $! > ${pidFile}; wait`);
-    const r = await runProgram([s], 200);
+    const r = await runProgram([s], 1500);
     expect(r).toMatchObject({ ok: false, timedOut: true });
     const child = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((res) => setTimeout(res, 50));
