@@ -52,11 +52,13 @@ function note(step, r, detail = '') {
 // Host steps run in their own process group, so a timeout can end the step with everything
 // it started; an interrupted `npm test` ends them too.
 const groups = new Set();
+let reportDir = ''; // vitest JSON reports, under /var/tmp (the lab's /tmp is its own)
 const killGroup = (pid) => { try { process.kill(-pid, 'SIGKILL'); } catch {} };
 process.on('exit', () => groups.forEach(killGroup));
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(sig, () => {
     groups.forEach(killGroup);
+    if (reportDir) rmSync(reportDir, { recursive: true, force: true });
     process.stdout.write(`\ninterrupted by ${sig}\n`);
     process.exit(130);
   });
@@ -139,7 +141,7 @@ async function hostProject(project, dir) {
 }
 
 async function main() {
-  const dir = mkdtempSync('/var/tmp/lvsd-test-');
+  const dir = (reportDir = mkdtempSync('/var/tmp/lvsd-test-'));
   const started = Date.now();
   try {
     // 1. lab packages

@@ -259,8 +259,17 @@ export async function runInLab(o) {
   const killGuest = () => {
     try { process.kill(-child.pid, 'SIGKILL'); } catch {}
   };
-  const onParentExit = () => killGuest();
-  const onSignal = (sig) => { killGuest(); process.off('exit', onParentExit); process.kill(process.pid, sig); };
+  const removeCtl = () => {
+    if (!keepCtl) try { rmSync(ctl, { recursive: true, force: true }); } catch {}
+  };
+  // The caller dies (uncaught error, process.exit) or is interrupted: take the guest and
+  // the control directory with it, then let the signal do what it would have done.
+  const onParentExit = () => { killGuest(); removeCtl(); };
+  const onSignal = (sig) => {
+    onParentExit();
+    process.off('exit', onParentExit);
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
   process.once('exit', onParentExit);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -380,10 +389,7 @@ export async function runInLab(o) {
     result.error = 'ip_vs is not loaded in the guest';
   }
 
-  if (!keepCtl) {
-    // outDir, when the caller chose it, lives outside ctl and is kept.
-    try { rmSync(ctl, { recursive: true, force: true }); } catch {}
-  }
+  removeCtl(); // outDir, when the caller chose it, lives outside ctl and is kept
   return result;
 }
 
