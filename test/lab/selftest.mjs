@@ -6,7 +6,7 @@
 //
 //   node test/lab/selftest.mjs
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAB_FAILURE, REPO_ROOT, runInLab } from './run.mjs';
@@ -141,6 +141,29 @@ await check('the CLI passes the exit status and prints the boot time', async () 
   }
   assert.equal(status, 3);
   assert.match(stderr, /^lab: ready in \d+\.\d\d s/m);
+});
+
+await check('an interrupted CLI takes the guest and its control directory with it', async () => {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'test/lab/run.mjs'), '--verbose', '--', 'sleep', '600'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const ctl = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no ready line within 60 s')), 60_000);
+    child.stderr.on('data', (c) => {
+      err += c;
+      const m = /init=(\/var\/tmp\/lvsd-lab-[^/]+)\/init\.sh/.exec(err);
+      if (m && /^lab: ready in/m.test(err)) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+  });
+  assert.ok(existsSync(ctl));
+  child.kill('SIGINT');
+  const [code, signal] = await new Promise((r) => child.once('close', (c, s) => r([c, s])));
+  assert.ok(code === 130 || signal === 'SIGINT', `exit ${code} ${signal}`);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(!existsSync(ctl), `${ctl} left behind`);
+  assert.ok(!groupAlive({ ctlDir: ctl }), 'guest left running');
 });
 
 console.log(failures ? `${failures} check(s) failed` : 'all lab checks passed');
