@@ -4,7 +4,7 @@
 // with the caller's cwd and environment, streams its output back and returns its exit
 // status. The host kernel of our machines has no IPVS; this one does.
 //
-//   node test/lab/run.mjs [--mem 1G] [--timeout S] [--verbose] [--keep] -- <command...>
+//   node test/lab/run.mjs [--mem 1G] [--timeout S] [--out DIR] [--verbose] [--keep] -- <command...>
 //   import { runInLab } from './test/lab/run.mjs'
 //
 // Channels: the guest console (con0 -> stdout of the UML process) carries only kernel
@@ -12,7 +12,7 @@
 // files in a host directory under /var/tmp (the guest's /tmp is a tmpfs; hostfs writes
 // through to the host at once), which the host tails and forwards as they grow, so the
 // command's output never mixes with kernel noise. Its exit status comes back the same way.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
