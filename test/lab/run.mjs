@@ -305,6 +305,17 @@ export async function runInLab(o) {
     { fd: openSync(join(ctl, 'stdout'), 'r'), pos: 0, dest: stdout, bucket: captured.stdout },
     { fd: openSync(join(ctl, 'stderr'), 'r'), pos: 0, dest: stderr, bucket: captured.stderr },
   ];
+  // A reader that went away (`run.mjs ... | head`) must not crash the host side and
+  // orphan the guest: stop forwarding to it and let the command finish.
+  const onDestError = (t) => (e) => {
+    if (e?.code !== 'EPIPE') process.stderr.write(`lab: cannot forward the command's output: ${e?.message}\n`);
+    t.dest = null;
+  };
+  for (const t of tails) {
+    t.onError = onDestError(t);
+    t.orig = t.dest;
+    t.dest?.on?.('error', t.onError);
+  }
   const buf = Buffer.alloc(1 << 16);
   const pump = () => {
     for (const t of tails) {
@@ -345,7 +356,10 @@ export async function runInLab(o) {
   clearTimeout(bootTimer);
   clearInterval(pumpTimer);
   pump();
-  for (const t of tails) closeSync(t.fd);
+  for (const t of tails) {
+    closeSync(t.fd);
+    t.orig?.off?.('error', t.onError);
+  }
   // UML's helper processes can outlive a crashed main thread. The group is ours only while
   // one of them is alive (a dead group's id can be reused), so look before killing.
   if (groupMembers(child.pid).length) killGuest();
