@@ -286,8 +286,21 @@ export class Builder {
   }
 
   build(ast: ConfigAst, files: string[]): KeepalivedConfig {
+    for (const node of ast.nodes) this.add(node);
+    return this.end(files);
+  }
+
+  /**
+   * One top-level node with its block. Nodes may come one at a time while the file is still
+   * being read (parseConfig does so: the whole tree of a big config is never in memory).
+   */
+  add(node: ConfigNode): void {
+    this.walk([node], TOP, undefined, 'top', 'the top level');
+  }
+
+  /** After the last node: cross references and keepalived's completion rules. */
+  end(files: string[]): KeepalivedConfig {
     this.config.files = files;
-    this.walk(ast.nodes, TOP, undefined, 'top', 'the top level');
     this.finish();
     return this.config;
   }

@@ -3,7 +3,7 @@ import { Builder, type BuildOptions } from './build.js';
 import { ConfigError, DiagnosticSink, applyStrict, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { memoryFs, nodeFs, type ConfigFs } from './fs.js';
 import type { KeepalivedConfig } from './model.js';
-import { parseConfigAst, type ParseOptions } from './parser.js';
+import { readTopLevel, type ParseOptions } from './parser.js';
 
 export interface LoadOptions extends BuildOptions, ParseOptions {
   /** Warnings become errors (the CLI's --strict). */
@@ -21,9 +21,13 @@ export type LoadResult =
 export function parseConfig(text: string, opts: LoadOptions & { file?: string } = {}): LoadResult {
   const file = opts.file ?? 'keepalived.conf';
   const sink = new DiagnosticSink();
-  const { ast } = parseConfigAst(text, file, opts, sink);
-  const builder = new Builder(sink, opts);
-  const config = builder.build(ast, ast.files);
+  // Each top-level block is built into the model as soon as it has been read, then dropped.
+  // The builder's diagnostics follow the reader's, as when the whole tree came first.
+  const buildSink = new DiagnosticSink();
+  const builder = new Builder(buildSink, opts);
+  const files = readTopLevel(text, file, opts, sink, (node) => builder.add(node));
+  const config = builder.end(files);
+  for (const d of buildSink.list) sink.list.push(d);
   let diagnostics = sortDiagnostics(sink.list);
   if (opts.strict) diagnostics = applyStrict(diagnostics);
   if (hasErrors(diagnostics)) return { ok: false, diagnostics };

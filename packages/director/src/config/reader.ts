@@ -30,6 +30,32 @@ export interface LogicalLine extends SourceLoc {
   tokens: Token[];
 }
 
+/**
+ * Source column of each character of a processed text. Nearly every line is a verbatim run
+ * of its source line (only blanks and a comment cut off its ends), so that case is a single
+ * number, the column of the first character; a per-character array is built only when an
+ * escape or a `$NAME` expansion moves characters. (An array per line was most of the time
+ * and memory a big configuration took to read.)
+ */
+type Cols = number | number[];
+
+/** A logical line as the reader hands it on: `cols` stays compact. */
+export type ReadLine = Omit<LogicalLine, 'cols'> & { cols: Cols };
+
+/** The column of text[i] (i within the text). */
+function colAt(cols: Cols, i: number): number {
+  return typeof cols === 'number' ? cols + i : cols[i]!;
+}
+
+/** The columns of text.slice(start, end). */
+function sliceCols(cols: Cols, start: number, end?: number): Cols {
+  return typeof cols === 'number' ? cols + start : cols.slice(start, end);
+}
+
+function expandCols(cols: Cols, length: number): number[] {
+  return typeof cols === 'number' ? Array.from({ length }, (_, i) => cols + i) : cols;
+}
+
 export interface ReadOptions {
   fs: ConfigFs;
   /** keepalived's `-i`: `@id` lines are kept when id matches, `@^id` lines when it does not. */
@@ -44,9 +70,9 @@ export interface ReadOptions {
   maxIncludeDepth?: number;
 }
 
-/** keepalived's WHITE_SPACE_STR. */
-const WS = ' \t\f\n\r\v';
-const isWs = (c: string | undefined): boolean => c !== undefined && c !== '' && WS.includes(c);
+/** keepalived's WHITE_SPACE_STR: ' ', \t, \n, \v, \f, \r (tested per character, hence no string search). */
+const isWs = (c: string | undefined): boolean =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
 const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
 const isAlpha = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z]$/.test(c);
 const isAlnumU = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9_]$/.test(c);
@@ -84,7 +110,7 @@ export function describeChar(code: number): string {
 
 interface Item {
   text: string;
-  cols: number[];
+  cols: Cols;
   file: string;
   line: number;
   /** From a file (decommented) rather than from a residue or a definition. */
@@ -102,10 +128,13 @@ interface Definition {
   at?: SourceLoc;
 }
 
+/** A file being read: its lines are cut out one at a time (no array of all of them). */
 interface Frame {
   file: string;
-  lines: string[];
-  next: number;
+  text: string;
+  /** Offset of the next line in `text`, and its number. */
+  pos: number;
+  lineNo: number;
 }
 
 interface PendingFiles {
@@ -124,15 +153,27 @@ export function readConfigLines(
   opts: ReadOptions,
   sink: DiagnosticSink,
 ): { lines: LogicalLine[]; files: string[] } {
-  const r = new Reader(opts, sink);
-  const lines = r.run(text, file);
-  return { lines, files: r.files };
+  const lines: LogicalLine[] = [];
+  const files = readConfig(text, file, opts, sink, (l) => lines.push({ ...l, cols: expandCols(l.cols, l.text.length) }));
+  return { lines, files };
+}
+
+/**
+ * readConfigLines without keeping the lines: each one goes to `onLine` as soon as it is
+ * read, so a big configuration is never held as lines and as a tree at once.
+ * Returns every file read, in order.
+ */
+export function readConfig(text: string, file: string, opts: ReadOptions, sink: DiagnosticSink, onLine: (line: ReadLine) => void): string[] {
+  const r = new Reader(opts, sink, onLine);
+  r.run(text, file);
+  return r.files;
 }
 
 class Reader {
-  private readonly out: LogicalLine[] = [];
   /** Every file read, in order. */
   readonly files: string[] = [];
+  /** The same, for a constant-time "already listed?" (a config may include many files). */
+  private readonly fileSet = new Set<string>();
   private readonly pending: Item[] = [];
   private readonly stack: Frame[] = [];
   /** Files still to read for each open `include` glob, innermost last. */
@@ -145,6 +186,7 @@ class Reader {
   constructor(
     private readonly opts: ReadOptions,
     private readonly sink: DiagnosticSink,
+    private readonly onLine: (line: ReadLine) => void,
   ) {
     this.maxDepth = opts.maxIncludeDepth ?? 32;
     this.cwd = opts.cwd ?? '/';
@@ -168,16 +210,16 @@ class Reader {
     this.defs.set(name, { name, value: '', multiline: false, fn, maxParams });
   }
 
-  run(text: string, file: string): LogicalLine[] {
-    this.stack.push({ file, lines: splitLines(text), next: 0 });
+  run(text: string, file: string): void {
+    this.stack.push({ file, text, pos: 0, lineNo: 0 });
     this.files.push(file);
+    this.fileSet.add(file);
     for (;;) {
       const item = this.pending.shift() ?? this.readPhysical();
       if (!item) break;
       this.process(item);
     }
     if (this.collecting) this.endCollecting();
-    return this.out;
   }
 
   // ---- physical lines ---------------------------------------------------------------
@@ -189,26 +231,29 @@ class Reader {
         if (!this.openNextGlobFile()) return undefined;
         continue;
       }
-      if (frame.next >= frame.lines.length) {
+      // Lines are split on \n; a final \n does not start another (empty) line.
+      if (frame.pos >= frame.text.length) {
         this.stack.pop();
         // Move on to the next file of the innermost open include glob, if any.
         this.openNextGlobFile();
         continue;
       }
-      const lineNo = frame.next + 1;
-      let raw = frame.lines[frame.next++]!;
+      const nl = frame.text.indexOf('\n', frame.pos);
+      const lineEnd = nl < 0 ? frame.text.length : nl;
+      let raw = frame.text.slice(frame.pos, lineEnd);
+      frame.pos = lineEnd + 1;
+      const lineNo = ++frame.lineNo;
       while (raw.endsWith('\r')) raw = raw.slice(0, -1);
       if (raw.length === 0) {
         // An empty line ends a multiline definition (keepalived does the same).
         if (this.collecting) this.endCollecting();
         continue;
       }
-      const cols = Array.from({ length: raw.length }, (_, i) => i + 1);
-      const spaced = replaceOddSpaces(raw);
+      const spaced = hasNonAscii(raw) ? replaceOddSpaces(raw) : undefined;
       // An unterminated quote is reported once, by the tokenizer, at the opening quote.
-      const dec = decomment(spaced.text, cols);
+      const dec = decomment(spaced ? spaced.text : raw, 1);
       if (dec.text.length === 0) continue;
-      this.reportOddSpaces(spaced.found, dec.commentCol, frame.file, lineNo, raw);
+      if (spaced) this.reportOddSpaces(spaced.found, dec.commentCol, frame.file, lineNo, raw);
       return { text: dec.text, cols: dec.cols, file: frame.file, line: lineNo, physical: true };
     }
   }
@@ -248,8 +293,11 @@ class Reader {
         continue;
       }
       const f = g.files[g.next++]!;
-      this.stack.push({ file: f.path, lines: splitLines(f.text), next: 0 });
-      if (!this.files.includes(f.path)) this.files.push(f.path);
+      this.stack.push({ file: f.path, text: f.text, pos: 0, lineNo: 0 });
+      if (!this.fileSet.has(f.path)) {
+        this.fileSet.add(f.path);
+        this.files.push(f.path);
+      }
       return true;
     }
   }
@@ -327,7 +375,7 @@ class Reader {
         let start = end;
         while (isBlank(text[start])) start++;
         text = text.slice(start);
-        cols = cols.slice(start);
+        cols = sliceCols(cols, start);
       }
 
       if (text[0] === '$') {
@@ -338,7 +386,7 @@ class Reader {
       if (text.startsWith('~SEQ') || text.startsWith('~LST')) {
         this.sink.error(
           'unsupported',
-          at(item, cols, 0),
+          at(item, text, cols, 0),
           `${text.slice(0, 4)} (keepalived's generated lines) is not supported by lvsd yet: write the lines out`,
           text.slice(0, 4),
         );
@@ -357,16 +405,16 @@ class Reader {
       }
       if (!recheck) break;
       if (guard > 100) {
-        this.sink.error('definition', at(item, cols, 0), 'definitions expand into each other endlessly - line dropped');
+        this.sink.error('definition', at(item, text, cols, 0), 'definitions expand into each other endlessly - line dropped');
         return;
       }
     }
 
-    const inc = /^include([rmwba]?)[ \t\f\n\r\v]/.exec(text);
+    const inc = text.startsWith('include') ? INCLUDE.exec(text) : null;
     if (inc) {
       let p = inc[0].length;
       while (isBlank(text[p])) p++;
-      this.include(item, inc[1]!, text.slice(p), cols[p] ?? cols[cols.length - 1]! + 1);
+      this.include(item, inc[1]!, text.slice(p), p < text.length ? colAt(cols, p) : colAt(cols, text.length - 1) + 1);
       return;
     }
 
@@ -401,30 +449,32 @@ class Reader {
         while (rEnd > cut && isBlank(text[rEnd - 1])) rEnd--;
         this.pending.unshift({
           text: text.slice(cut, rEnd),
-          cols: cols.slice(cut, rEnd),
+          cols: sliceCols(cols, cut, rEnd),
           file: item.file,
           line: item.line,
           physical: false,
         });
       }
       text = text.slice(0, keepEnd);
-      cols = cols.slice(0, keepEnd);
+      cols = sliceCols(cols, 0, keepEnd);
     }
     let end = text.length;
     while (end > 0 && isBlank(text[end - 1])) end--;
-    text = text.slice(0, end);
-    cols = cols.slice(0, end);
+    if (end < text.length) {
+      text = text.slice(0, end);
+      cols = sliceCols(cols, 0, end);
+    }
     if (text.length === 0) return;
 
     const tokens = this.tokenize(text, cols, item);
     if (tokens.length === 0) return;
-    this.out.push({ file: item.file, line: item.line, col: cols[0]!, text, cols, tokens });
+    this.onLine({ file: item.file, line: item.line, col: colAt(cols, 0), text, cols, tokens });
   }
 
   // ---- definitions -------------------------------------------------------------------
 
   /** `$NAME=value` (no space before `=`, as keepalived requires). Returns true when it was one. */
-  private checkDefinition(text: string, cols: number[], item: Item): boolean {
+  private checkDefinition(text: string, cols: Cols, item: Item): boolean {
     if (!(isAlpha(text[1]) || text[1] === '_')) return false;
     let p = 2;
     while (p < text.length && text[p] !== '=') {
@@ -442,7 +492,7 @@ class Reader {
       value = value.slice(0, -1).replace(/[ \t]+$/, '');
       value = value.length > 0 ? `${value}\n` : '';
     }
-    const def: Definition = { name, value, multiline, maxParams: 0, at: at(item, cols, 0) };
+    const def: Definition = { name, value, multiline, maxParams: 0, at: at(item, text, cols, 0) };
     this.defs.set(name, def);
     if (multiline) this.collecting = def;
     return true;
@@ -468,7 +518,9 @@ class Reader {
   }
 
   /** Expands `$NAME` and `${NAME}` as keepalived's replace_param() does. */
-  private substitute(text: string, cols: number[], item: Item): { text: string; cols: number[]; replaced: boolean } {
+  private substitute(text: string, compactCols: Cols, item: Item): { text: string; cols: number[]; replaced: boolean } {
+    // Expansion moves characters: per-character columns from here on (lines with `$` are few).
+    let cols = expandCols(compactCols, text.length);
     let replaced = false;
     let pos = 0;
     let guard = 0;
@@ -483,7 +535,7 @@ class Reader {
           unknown.add(ref.name);
           this.sink.note(
             'definition',
-            at(item, cols, pos),
+            at(item, text, cols, pos),
             `'$${ref.braces ? `{${ref.name}}` : ref.name}' is not defined: kept as literal text, as keepalived does`,
           );
         }
@@ -514,7 +566,7 @@ class Reader {
       replaced = true;
       if (value.replace(/^[ \t]+/, '').startsWith('~')) break;
       if (++guard > 1000) {
-        this.sink.error('definition', at(item, cols, pos), `definition '$${ref.name}' expands into itself`);
+        this.sink.error('definition', at(item, text, cols, pos), `definition '$${ref.name}' expands into itself`);
         break;
       }
     }
@@ -524,7 +576,7 @@ class Reader {
   // ---- words -------------------------------------------------------------------------
 
   /** keepalived's alloc_strvec(): words split on white space, `"..."` is one word without its quotes. */
-  private tokenize(text: string, cols: number[], item: Item): Token[] {
+  private tokenize(text: string, cols: Cols, item: Item): Token[] {
     const tokens: Token[] = [];
     let i = 0;
     while (i < text.length) {
@@ -533,21 +585,25 @@ class Reader {
       if (text[i] === '"') {
         const close = text.indexOf('"', i + 1);
         if (close < 0) {
-          this.sink.error('syntax', at(item, cols, i), `unterminated quoted string: expected a closing '"'`);
+          this.sink.error('syntax', at(item, text, cols, i), `unterminated quoted string: expected a closing '"'`);
           break;
         }
-        tokens.push({ text: text.slice(i + 1, close), quoted: true, file: item.file, line: item.line, col: cols[i]! });
+        tokens.push({ text: text.slice(i + 1, close), quoted: true, file: item.file, line: item.line, col: colAt(cols, i) });
         i = close + 1;
       } else {
         let j = i;
         while (j < text.length && !isWs(text[j]) && text[j] !== '"') j++;
-        tokens.push({ text: text.slice(i, j), quoted: false, file: item.file, line: item.line, col: cols[i]! });
+        tokens.push({ text: text.slice(i, j), quoted: false, file: item.file, line: item.line, col: colAt(cols, i) });
         i = j;
       }
     }
     return tokens;
   }
 }
+
+const hasNonAscii = (s: string): boolean => NON_ASCII.test(s);
+const NON_ASCII = /[^\x00-\x7f]/;
+const INCLUDE = /^include([rmwba]?)[ \t\f\n\r\v]/;
 
 /** Non-ASCII whitespace becomes a space; where each one was is remembered for the report. */
 function replaceOddSpaces(raw: string): { text: string; found: Map<number, number> } {
@@ -565,14 +621,10 @@ function replaceOddSpaces(raw: string): { text: string; found: Map<number, numbe
   return { text, found };
 }
 
-function at(item: { file: string; line: number }, cols: number[], index: number): SourceLoc {
-  return { file: item.file, line: item.line, col: cols[index] ?? cols[cols.length - 1] ?? 1 };
-}
-
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
+/** Where text[index] is; past the end: the last character, and column 1 for an empty text. */
+function at(item: { file: string; line: number }, text: string, cols: Cols, index: number): SourceLoc {
+  const col = text.length === 0 ? 1 : colAt(cols, Math.min(index, text.length - 1));
+  return { file: item.file, line: item.line, col };
 }
 
 /** Non-ASCII spaces written as \u00a0 so a message shows where they are. */
@@ -632,10 +684,43 @@ function matchReference(text: string, i: number): Reference | undefined {
  */
 export function decomment(
   text: string,
-  cols: number[],
-): { text: string; cols: number[]; unterminatedQuoteCol?: number; commentCol?: number } {
+  cols: Cols,
+): { text: string; cols: Cols; unterminatedQuoteCol?: number; commentCol?: number } {
   let start = 0;
   while (isBlank(text[start])) start++;
+  // Without a backslash the result is one run of the input: a slice, not a copy per character.
+  let quote = false;
+  let quoteAt = -1;
+  let stop = text.length;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      quote = !quote;
+      if (quote) quoteAt = i;
+    } else if (c === '\\') {
+      return decommentEscaped(text, expandCols(cols, text.length), start);
+    } else if (!quote && (c === '!' || c === '#')) {
+      stop = i;
+      break;
+    }
+  }
+  let end = stop;
+  while (end > start && isBlank(text[end - 1])) end--;
+  const out: { text: string; cols: Cols; unterminatedQuoteCol?: number; commentCol?: number } = {
+    text: text.slice(start, end),
+    cols: sliceCols(cols, start, end),
+  };
+  if (quote) out.unterminatedQuoteCol = colAt(cols, quoteAt);
+  if (stop < text.length) out.commentCol = colAt(cols, stop);
+  return out;
+}
+
+/** decomment() of a line with a backslash (escapes and a trailing `\` move characters). */
+function decommentEscaped(
+  text: string,
+  cols: number[],
+  start: number,
+): { text: string; cols: number[]; unterminatedQuoteCol?: number; commentCol?: number } {
   let out = '';
   const outCols: number[] = [];
   let quote = false;
