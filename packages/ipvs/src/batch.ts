@@ -25,6 +25,7 @@ export class BatchChannel {
   private seq = (Date.now() & 0x3fffffff) >>> 0;
   private readonly w = new Writer(BATCH_BYTES + 64 * 1024);
   private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
   readonly counters = { messages: 0, sendmsg: 0, recvDatagrams: 0 };
 
   private constructor(fd: number) {
@@ -61,7 +62,18 @@ export class BatchChannel {
    * message i, in datagrams of up to BATCH_MESSAGES. Resolves with the failures
    * (empty when all succeeded). Order is kept: the kernel runs them one by one.
    */
-  async send(type: number, count: number, write: (w: Writer, i: number) => void, signal?: AbortSignal): Promise<BatchFailure[]> {
+  send(type: number, count: number, write: (w: Writer, i: number) => void, signal?: AbortSignal): Promise<BatchFailure[]> {
+    return this.serial(() => this.sendNow(type, count, write, signal));
+  }
+
+  /** One call at a time: replies are read from the socket synchronously, so calls must not interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sendNow(type: number, count: number, write: (w: Writer, i: number) => void, signal?: AbortSignal): Promise<BatchFailure[]> {
     if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'IPVS batch socket is closed');
     const failures: BatchFailure[] = [];
     let i = 0;
@@ -120,7 +132,11 @@ export class BatchChannel {
    * real servers) costs one sendmsg and two reads, with no promise per dump unless
    * the kernel has not answered yet.
    */
-  async dump(type: number, write: (w: Writer) => void, signal?: AbortSignal): Promise<NlMessage[]> {
+  dump(type: number, write: (w: Writer) => void, signal?: AbortSignal): Promise<NlMessage[]> {
+    return this.serial(() => this.dumpNow(type, write, signal));
+  }
+
+  private async dumpNow(type: number, write: (w: Writer) => void, signal?: AbortSignal): Promise<NlMessage[]> {
     if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'IPVS batch socket is closed');
     const w = this.w;
     w.reset();

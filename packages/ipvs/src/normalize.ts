@@ -232,17 +232,27 @@ export type NormalizedTable = Map<string, NormalizedEntry>;
  * reused as the same object, so re-applying a 110,000-object table after one change
  * costs a field comparison per object instead of a full validation.
  */
+/** The canonical entry last made from each spec object: lets normalizeTable skip unchanged specs. */
+const fromSpec = new WeakMap<object, { key: string; entry: NormalizedEntry }>();
+
 export function normalizeTable(desired: Iterable<DesiredService>, previous?: NormalizedTable): NormalizedTable {
   const out: NormalizedTable = new Map();
   for (const d of desired) {
     let key: string | undefined;
     let entry: NormalizedEntry | undefined;
-    if (previous) {
-      const rk = rawKey(d);
-      const prev = rk === undefined ? undefined : previous.get(rk);
-      if (prev && specMatches(d, prev)) {
-        key = rk;
-        entry = prev;
+    if (previous && d !== null && typeof d === 'object') {
+      // Same spec object as last time, still in the previous table, same content: reuse.
+      const hit = fromSpec.get(d);
+      if (hit && previous.get(hit.key) === hit.entry && specMatches(d, hit.entry)) {
+        key = hit.key;
+        entry = hit.entry;
+      } else {
+        const rk = rawKey(d);
+        const prev = rk === undefined ? undefined : previous.get(rk);
+        if (prev && specMatches(d, prev)) {
+          key = rk;
+          entry = prev;
+        }
       }
     }
     if (!entry) {
@@ -256,6 +266,7 @@ export function normalizeTable(desired: Iterable<DesiredService>, previous?: Nor
         throw invalid(`destination ${dests[dup].address}:${dests[dup].port} appears twice in service ${key}`, { service: d, destination: list[dup] });
       }
       entry = { service, dests };
+      fromSpec.set(d, { key, entry });
     }
     if (out.has(key!)) throw invalid(`service ${key} appears twice in the desired table`, { service: d });
     out.set(key!, entry);
@@ -313,6 +324,8 @@ function specFlags(spec: ServiceSpec): number {
 /** Would normalising `spec` give exactly `entry`? (Never true for input that would not validate.) */
 function specMatches(spec: DesiredService, entry: NormalizedEntry): boolean {
   const s = entry.service;
+  // The key first: the spec object may have been edited in place since.
+  if (s.fwmark ? spec.fwmark !== s.fwmark : spec.address !== s.address || spec.port !== s.port || spec.protocol !== s.protocol) return false;
   if ((spec.scheduler ?? DEFAULT_SCHEDULER) !== s.scheduler) return false;
   if (spec.family !== undefined && spec.family !== s.family) return false;
   if ((spec.persistenceTimeout ?? 0) !== s.persistenceTimeout) return false;

@@ -51,9 +51,13 @@ export function planTables(
   const editDests: IpvsOp[] = [];
   const delDests: IpvsOp[] = [];
   const delSvcs: IpvsOp[] = [];
+  let same = 0;
   for (const [key, want] of desired) {
     if (!owned.has(key)) throw invalid(`desired service ${key} is not in the owned set`, { service: want.service });
-    if (unchanged && unchanged(key, want)) continue;
+    if (unchanged && unchanged(key, want)) {
+      same++;
+      continue;
+    }
     const have = current.get(key);
     if (!have) {
       // One op carries the new service and its real servers (sent as one message each, service first).
@@ -72,8 +76,11 @@ export function planTables(
       if (!wantIdx.has(dk)) delDests.push({ kind: 'delete-destination', service: want.service, destination: cur });
     }
   }
-  for (const [key, have] of current) {
-    if (owned.has(key) && !desired.has(key)) delSvcs.push({ kind: 'delete-service', service: have.service });
+  // When every desired service is unchanged and the sizes agree, current holds exactly the desired keys.
+  if (!(same === desired.size && current.size === desired.size)) {
+    for (const [key, have] of current) {
+      if (owned.has(key) && !desired.has(key)) delSvcs.push({ kind: 'delete-service', service: have.service });
+    }
   }
   const out = svcOps;
   for (const list of [addDests, editDests, delDests, delSvcs]) for (const op of list) out.push(op);
