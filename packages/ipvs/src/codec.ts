@@ -75,9 +75,10 @@ function destFullWire(d: Destination): Record<string, unknown> {
     addrFamily: familyNumber(d.family),
   };
   if (d.forwardingMethod === 'tunnel') {
-    w.tunType = TunnelTypes[d.tunnelType];
-    if (d.tunnelType === 'gue') w.tunPort = d.tunnelPort;
-    if (d.tunnelType !== 'ipip') w.tunFlags = TunnelChecksums[d.tunnelChecksum];
+    const type = d.tunnelType ?? 'ipip';
+    w.tunType = TunnelTypes[type];
+    if (type === 'gue') w.tunPort = d.tunnelPort ?? 0;
+    if (type !== 'ipip') w.tunFlags = TunnelChecksums[d.tunnelChecksum ?? 'nocsum'];
   }
   return w;
 }
@@ -220,6 +221,7 @@ export function putBytes(w: Writer, bytes: Buffer, words?: Uint32Array): void {
 /** IPVS_CMD_ATTR_DEST, complete (add/edit) or key only (delete). */
 export function putDest(w: Writer, d: Destination, full: boolean): void {
   const tunnel = full && d.forwardingMethod === 'tunnel';
+  const tunType = d.tunnelType ?? 'ipip';
   if (!tunnel && d.family === 'inet' && (w.off & 3) === 0) {
     const ip = parseIPv4(d.address);
     const len = full ? 72 : 40;
@@ -251,7 +253,7 @@ export function putDest(w: Writer, d: Destination, full: boolean): void {
       return;
     }
   }
-  const len = 4 + 20 + 8 + 8 + (full ? 32 : 0) + (tunnel ? 8 + (d.tunnelType === 'gue' ? 8 : 0) + (d.tunnelType !== 'ipip' ? 8 : 0) : 0);
+  const len = 4 + 20 + 8 + 8 + (full ? 32 : 0) + (tunnel ? 8 + (tunType === 'gue' ? 8 : 0) + (tunType !== 'ipip' ? 8 : 0) : 0);
   w.reserve(len);
   const b = w.buf;
   let o = w.off;
@@ -266,9 +268,9 @@ export function putDest(w: Writer, d: Destination, full: boolean): void {
   }
   o = putU16(b, o, D.addrFamily.id, familyNumber(d.family));
   if (tunnel) {
-    o = putU8(b, o, D.tunType.id, TunnelTypes[d.tunnelType]);
-    if (d.tunnelType === 'gue') o = putU16(b, o, D.tunPort.id, d.tunnelPort, true);
-    if (d.tunnelType !== 'ipip') o = putU16(b, o, D.tunFlags.id, TunnelChecksums[d.tunnelChecksum]);
+    o = putU8(b, o, D.tunType.id, TunnelTypes[tunType]);
+    if (tunType === 'gue') o = putU16(b, o, D.tunPort.id, d.tunnelPort ?? 0, true);
+    if (tunType !== 'ipip') o = putU16(b, o, D.tunFlags.id, TunnelChecksums[d.tunnelChecksum ?? 'nocsum']);
   }
   w.off = o;
 }
@@ -469,10 +471,12 @@ export function decodeDestWire(a: DestWire, serviceFamily: number = AF_INET): De
     weight: a.weight ?? 0,
     upperThreshold: a.uThresh ?? 0,
     lowerThreshold: a.lThresh ?? 0,
-    tunnelType: tunnel ? tunnelTypeName(a.tunType ?? 0) : 'ipip',
-    tunnelPort: tunnel && a.tunType === 1 ? (a.tunPort ?? 0) : 0,
-    tunnelChecksum: tunnel && a.tunType !== 0 ? tunnelChecksumName(a.tunFlags ?? 0) : 'nocsum',
   };
+  if (tunnel) {
+    d.tunnelType = tunnelTypeName(a.tunType ?? 0);
+    d.tunnelPort = a.tunType === 1 ? (a.tunPort ?? 0) : 0;
+    d.tunnelChecksum = a.tunType !== 0 ? tunnelChecksumName(a.tunFlags ?? 0) : 'nocsum';
+  }
   if (a.activeConns !== undefined) d.activeConns = a.activeConns;
   if (a.inactConns !== undefined) d.inactiveConns = a.inactConns;
   if (a.persistConns !== undefined) d.persistentConns = a.persistConns;

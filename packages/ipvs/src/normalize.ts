@@ -72,6 +72,8 @@ function v4Netmask(m: string | number, obj: unknown): string {
 }
 
 const FULL_V4_MASK = '255.255.255.255';
+/** Shared by every service without scheduler flags (frozen: never mutated). */
+const NO_FLAGS: SchedulerFlag[] = Object.freeze([]) as unknown as SchedulerFlag[];
 
 export function normalizeService(spec: ServiceSpec): Service {
   const obj = { service: spec };
@@ -120,7 +122,7 @@ export function normalizeService(spec: ServiceSpec): Service {
     port: key.port,
     fwmark: key.fwmark,
     scheduler,
-    schedulerFlags: flags & (SvcFlag.SCHED1 | SvcFlag.SCHED2 | SvcFlag.SCHED3) ? schedulerFlagNames(scheduler, flags) : [],
+    schedulerFlags: flags & (SvcFlag.SCHED1 | SvcFlag.SCHED2 | SvcFlag.SCHED3) ? schedulerFlagNames(scheduler, flags) : NO_FLAGS,
     persistent: (flags & SvcFlag.PERSISTENT) !== 0,
     persistenceTimeout: timeout,
     persistenceNetmask: netmask,
@@ -164,9 +166,6 @@ export function normalizeDestination(spec: DestinationSpec, service: Pick<Servic
     weight,
     upperThreshold: upper,
     lowerThreshold: lower,
-    tunnelType: 'ipip',
-    tunnelPort: 0,
-    tunnelChecksum: 'nocsum',
   };
 }
 
@@ -186,9 +185,9 @@ function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 
   if (family !== service.family && fwd !== 'tunnel') {
     throw invalid(`a ${family} real server behind a ${service.family} service needs tunnel forwarding`, obj);
   }
-  let tunnelType = spec.tunnelType ?? 'ipip';
-  let tunnelPort = spec.tunnelPort ?? 0;
-  let tunnelChecksum = spec.tunnelChecksum ?? 'nocsum';
+  const tunnelType = spec.tunnelType ?? 'ipip';
+  const tunnelPort = spec.tunnelPort ?? 0;
+  const tunnelChecksum = spec.tunnelChecksum ?? 'nocsum';
   if (fwd === 'tunnel') {
     if (!(tunnelType in TunnelTypes)) throw invalid(`unknown tunnel type ${JSON.stringify(tunnelType)} (ipip gue gre)`, obj);
     if (!(tunnelChecksum in TunnelChecksums)) throw invalid(`unknown tunnel checksum ${JSON.stringify(tunnelChecksum)} (nocsum csum remcsum)`, obj);
@@ -199,12 +198,8 @@ function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 
     if (tunnelType === 'gre' && tunnelChecksum === 'remcsum') throw invalid(`remote checksum offload (remcsum) applies to gue tunnels only`, obj);
   } else if (spec.tunnelType !== undefined || spec.tunnelPort !== undefined || spec.tunnelChecksum !== undefined) {
     throw invalid(`tunnel options need forwardingMethod 'tunnel', not '${fwd}'`, obj);
-  } else {
-    tunnelType = 'ipip';
-    tunnelPort = 0;
-    tunnelChecksum = 'nocsum';
   }
-  return {
+  const out: Destination = {
     address: canonicalAddress(spec.address),
     family,
     port,
@@ -212,10 +207,13 @@ function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 
     weight,
     upperThreshold: upper,
     lowerThreshold: lower,
-    tunnelType,
-    tunnelPort,
-    tunnelChecksum,
   };
+  if (fwd === 'tunnel') {
+    out.tunnelType = tunnelType;
+    out.tunnelPort = tunnelPort;
+    out.tunnelChecksum = tunnelChecksum;
+  }
+  return out;
 }
 
 /** A desired table in canonical form, keyed by service key; duplicates are errors. */

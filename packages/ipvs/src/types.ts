@@ -108,9 +108,10 @@ export interface Destination {
   weight: number;
   upperThreshold: number;
   lowerThreshold: number;
-  tunnelType: TunnelType;
-  tunnelPort: number;
-  tunnelChecksum: TunnelChecksum;
+  /** Tunnel settings: present on tunnel destinations only (ipip / 0 / nocsum when not given). */
+  tunnelType?: TunnelType;
+  tunnelPort?: number;
+  tunnelChecksum?: TunnelChecksum;
   /** Only on destinations read from the kernel. */
   activeConns?: number;
   inactiveConns?: number;

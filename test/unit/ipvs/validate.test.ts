@@ -94,9 +94,6 @@ describe('destination validation', () => {
       weight: 1,
       upperThreshold: 0,
       lowerThreshold: 0,
-      tunnelType: 'ipip',
-      tunnelPort: 0,
-      tunnelChecksum: 'nocsum',
     });
   });
 
