@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, openSync, readSync, closeSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consts, RawSocket } from '@lvsd/native';
 import { VrrpInstance, VrrpSyncGroup, type VrrpInstanceOptions } from '@lvsd/vrrp';
 import { buildVrrp, canNetns, lab, owners, steadyOwner } from './helpers.js';
 
@@ -114,6 +115,47 @@ describe.skipIf(!canNetns())('VrrpInstance in namespaces', () => {
     await lab.waitFor(() => lab.hasAddress(l, 'b', vip), 3000, 'b takes over');
     lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'eth0', 'up']);
     await lab.waitFor(() => owners(l, vip).join() === 'a', 5000, 'a back after the fault');
+  });
+
+  it("gratuitous ARP timing: garp_master_repeat per address, a second burst after garp_master_delay, then garp_master_refresh", async () => {
+    const l = lab.createLab({ net: 24 });
+    labs.push(l);
+    const vips = ['10.77.24.100', '10.77.24.101'];
+    const seen: { t: number; ip: string; mac: string }[] = [];
+    const sock = new RawSocket(consts.AF_PACKET, consts.SOCK_RAW, 0x0608, { netns: `/var/run/netns/${l.ns.c}` });
+    sock.on('message', (m) => {
+      const f = m.data;
+      if (f.length >= 42 && f.readUInt16BE(12) === 0x0806 && f.subarray(28, 32).equals(f.subarray(38, 42))) {
+        seen.push({ t: performance.now(), ip: [...f.subarray(28, 32)].join('.'), mac: [...f.subarray(22, 28)].map((b) => b.toString(16).padStart(2, '0')).join(':') });
+      }
+    });
+    sock.listen();
+    try {
+      const a = inst(l, 'a', {
+        name: 'VI_1',
+        virtualRouterId: 36,
+        priority: 255, // the address owner: master at once
+        virtualIpaddress: vips.map((v) => `${v}/24`),
+        garpMasterDelay: 1,
+        garpMasterRepeat: 2,
+        garpMasterRefresh: 1,
+        garpMasterRefreshRepeat: 1,
+      });
+      await a.start();
+      await lab.waitFor(() => seen.length > 0, 2000, 'the first gARP');
+      const t0 = seen[0].t;
+      await lab.sleep(3400);
+      await a.stop();
+      const at = (from: number, to: number) => seen.filter((g) => g.t - t0 >= from && g.t - t0 < to);
+      expect(seen.every((g) => g.mac === l.mac.a && vips.includes(g.ip))).toBe(true);
+      expect(at(0, 500).length).toBe(4); // 2 addresses x garp_master_repeat 2
+      expect(at(500, 1500).length).toBe(4); // the delayed burst
+      expect(at(1500, 2500).length).toBe(2); // refresh: 2 addresses x 1
+      expect(at(2500, 3400).length).toBe(2);
+      expect(a.stats().garpSent).toBe(seen.length);
+    } finally {
+      sock.close();
+    }
   });
 
   it('no_accept (Accept_Mode false): the master drops traffic to the VIP, not to its own address; the table goes with stop()', async () => {
