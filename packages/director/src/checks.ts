@@ -48,6 +48,9 @@ interface VsState {
   quorumUp: boolean;
   sorryActive: boolean;
   init: boolean;
+  /** This virtual server's part of the desired table; recomputed only when dirty. */
+  output?: DesiredService[];
+  dirty: boolean;
 }
 
 interface Draining {
@@ -93,6 +96,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
         quorumUp: prev?.quorumUp ?? true,
         sorryActive: prev?.sorryActive ?? false,
         init: prev === undefined,
+        dirty: true,
       });
     }
     return out;
@@ -148,28 +152,46 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     });
   }
 
-  /** The whole desired table from the current health and quorum state. */
+  /**
+   * The whole desired table from the current health and quorum state. Only virtual
+   * servers touched by an event are recomputed; the others hand back the same objects,
+   * which the IpvsTable recognises and skips without comparing them again.
+   */
   private desired(): DesiredService[] {
     const out: DesiredService[] = [];
     for (const st of this.vss.values()) {
-      const d = evaluateQuorum(this.quorumConfig(st.vs), st.quorumUp, this.servers(st), { init: st.init, previousSorryActive: st.sorryActive });
-      if (d.transition) this.onQuorum(st, d.up, d.weightSum, d.sorryActive, d.transition);
-      st.quorumUp = d.up;
-      st.sorryActive = d.sorryActive;
-      st.init = false;
-      for (const inst of st.instances) out.push(desiredService(inst, st.vs, d.destinations));
+      if (st.dirty || !st.output) {
+        const d = evaluateQuorum(this.quorumConfig(st.vs), st.quorumUp, this.servers(st), { init: st.init, previousSorryActive: st.sorryActive });
+        if (d.transition) this.onQuorum(st, d.up, d.weightSum, d.sorryActive, d.transition);
+        st.quorumUp = d.up;
+        st.sorryActive = d.sorryActive;
+        st.init = false;
+        st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations));
+        st.dirty = false;
+      }
+      for (const svc of st.output) out.push(svc);
     }
-    // Real servers removed by a reload stay at weight 0 until their connections end.
+    if (this.draining.size) this.addDraining(out);
+    return out;
+  }
+
+  /** Real servers removed by a reload stay at weight 0 until their connections end. */
+  private addDraining(out: DesiredService[]): void {
+    const at = new Map(out.map((svc, i) => [serviceKeyString(svc), i]));
     for (const dr of this.draining.values()) {
+      const dest = destinationOf(dr.rs, 0);
       for (const inst of dr.instances) {
-        const svc = out.find((s) => serviceKeyString(s) === serviceKeyString(inst.spec));
-        const dest = destinationOf(dr.rs, 0);
-        if (svc) {
-          if (!svc.destinations!.some((x) => x.address === dest.address && x.port === dest.port)) svc.destinations!.push(dest);
-        } else out.push({ ...inst.spec, destinations: [dest] });
+        const i = at.get(serviceKeyString(inst.spec));
+        if (i === undefined) {
+          at.set(serviceKeyString(inst.spec), out.length);
+          out.push({ ...inst.spec, destinations: [dest] });
+          continue;
+        }
+        const svc = out[i]!;
+        if (svc.destinations!.some((x) => x.address === dest.address && x.port === dest.port)) continue;
+        out[i] = { ...svc, destinations: [...svc.destinations!, dest] }; // a copy: cached entries stay as they were
       }
     }
-    return out;
   }
 
   private onQuorum(st: VsState, up: boolean, weightSum: number, sorry: boolean, transition: 'quorum_up' | 'quorum_down'): void {
@@ -186,6 +208,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     if (e.type === 'down') ev.reason = e.reason;
     else if (e.type === 'weight') ev.reason = e.reason;
     this.emit('realServer', ev);
+    if (st) st.dirty = true;
     if (rs) {
       const script = e.type === 'up' ? rs.notifyUp : e.type === 'down' ? rs.notifyDown : undefined;
       if (script) void runScript(script.argv);

@@ -20,6 +20,6 @@ export type { CheckRunner, PollRunner, WatchRunner, CheckContext, WatchContext }
 export type * from './types.js';
 export { HealthChecker } from './health-checker.js';
 export { defaultRunners } from './checkers/index.js';
-export { genhash } from './checkers/http.js';
+export { genhash } from './checkers/genhash.js';
 export { buildDnsQuery } from './checkers/dns.js';
 export { parseTrackValue, fileResult } from './checkers/file.js';

@@ -1,6 +1,5 @@
 // keepalived's virtual_server / real_server as IPVS services and destinations, the
 // way keepalived's check daemon programs them. Pure: config in, plain data out.
-import { isIPv4, isIPv6 } from 'node:net';
 import type { DesiredService, DestinationSpec, ForwardingMethod, SchedulerFlag, ServiceSpec } from '@lvsd/ipvs';
 import { bytesToIp, ipToBytes } from '@lvsd/native';
 import type { KeepalivedConfig, LbKind, RealServer, SorryServer, Tunnel, VirtualServer, VirtualServerGroupEntry } from '../config/model.js';
@@ -18,13 +17,13 @@ export interface ServiceInstance {
 export function virtualServerId(vs: VirtualServer): string {
   if (vs.kind === 'group') return `group ${vs.group}`;
   if (vs.kind === 'fwmark') return `fwmark ${vs.fwmark} ${vs.family}`;
-  const host = vs.family === 'inet6' ? `[${vs.address}]` : vs.address;
+  const host = vs.address!.includes(':') ? `[${vs.address}]` : vs.address;
   return `${(vs.protocol ?? 'TCP').toLowerCase()} ${host}:${vs.port ?? 0}`;
 }
 
 /** A stable name for a real server within its virtual server. */
 export function realServerId(vsId: string, rs: { address: string; port: number }): string {
-  const host = isIPv6(rs.address) ? `[${rs.address}]` : rs.address;
+  const host = rs.address.includes(':') ? `[${rs.address}]` : rs.address;
   return `${vsId} -> ${host}:${rs.port}`;
 }
 
@@ -137,8 +136,4 @@ export function desiredService(
     if (rs) dests.push(destinationOf(rs, d.weight));
   }
   return { ...instance.spec, destinations: dests };
-}
-
-export function isIpAddress(s: string): boolean {
-  return isIPv4(s) || isIPv6(s);
 }

@@ -142,7 +142,4 @@ function searchRegex(u: PreparedUrl, body: Buffer): boolean {
   return u.url.regex_max_offset === undefined || m.index + min <= u.url.regex_max_offset;
 }
 
-/** MD5 of a body as keepalived's genhash prints it (lower-case hex). */
-export function genhash(body: Buffer | string): string {
-  return createHash('md5').update(body).digest('hex');
-}
+export { genhash } from './genhash.js';

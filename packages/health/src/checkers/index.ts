@@ -1,17 +1,34 @@
-import type { CheckRunner } from '../runner.js';
+import type { CheckRunner, PollRunner } from '../runner.js';
 import type { CheckerType } from '../types.js';
 import { dnsCheck } from './dns.js';
 import { fileCheck } from './file.js';
-import { httpCheck } from './http.js';
 import { miscCheck } from './misc.js';
 import { pingCheck } from './ping.js';
 import { smtpCheck } from './smtp.js';
 import { tcpCheck } from './tcp.js';
 import { udpCheck } from './udp.js';
 
+/**
+ * HTTP_GET / SSL_GET, loaded on first use: undici is most of a start-up in the lab,
+ * and a director without HTTP checks should not pay for it.
+ */
+function lazyHttpCheck(): PollRunner {
+  let loading: Promise<PollRunner> | undefined;
+  let loaded: PollRunner | undefined;
+  return {
+    async run(ctx) {
+      loading ??= import('./http.js').then((m) => (loaded = m.httpCheck()));
+      return (await loading).run(ctx);
+    },
+    close() {
+      loaded?.close?.();
+    },
+  };
+}
+
 /** A fresh set of the built-in checkers (some keep sockets and caches: one set per scheduler). */
 export function defaultRunners(): Record<CheckerType, CheckRunner> {
-  const http = httpCheck();
+  const http = lazyHttpCheck();
   return {
     TCP_CHECK: tcpCheck,
     HTTP_GET: http,
