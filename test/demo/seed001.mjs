@@ -20,7 +20,9 @@ const results = [];
 
 async function until(what, fn, timeoutMs) {
   const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
+  // Upper bounds only (a passing run never waits for them), doubled: the lab shares the
+  // machine's two cores with whatever else runs, and a loaded machine is slow to fork.
+  while (Date.now() - start < timeoutMs * 2) {
     if (await fn()) return (Date.now() - start) / 1000;
     await sleep(100);
   }
@@ -186,7 +188,7 @@ async function main() {
   daemons.d1.child.kill('SIGHUP');
   await until('new weight in the kernel', () => /172\.18\.200\.110:80 -g -w 3/.test(topo.ipvs('d1')), 10_000);
   const before = seen.length;
-  await sleep(1500);
+  await sleep(3000);
   const after = seen.slice(before);
   check(
     'the connection survived the reload',
