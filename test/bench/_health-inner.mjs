@@ -7,8 +7,11 @@
 //                                     [--strace S] [--strace-targets N]
 //
 // The lab has one CPU and slow system calls: 1,000 checks a second already
-// saturate it (checker + listener), so runs are noisy. Each scenario runs
-// `rounds` times, keepalived and lvsd alternating, and the median is kept.
+// saturate it (checker + listener), and host load shows up as guest CPU time of
+// whatever runs. So keepalived and lvsd run side by side, over the same
+// seconds, each on its own copy of the targets (own listener port): both see
+// the same noise and get the CPU the guest scheduler shares out. Each scenario
+// runs `rounds` times and the median is kept.
 // System calls per check are counted in a separate light run (strace-targets
 // real servers, default 200), where the CPU is not saturated and strace's own
 // slowdown does not distort the count.
@@ -31,7 +34,7 @@ const WARM = Number(arg('warm', '6'));
 const WINDOW = Number(arg('window', '20'));
 const STRACE = Number(arg('strace', '5'));
 const STRACE_TARGETS = Number(arg('strace-targets', '200'));
-const ROUNDS = Number(arg('rounds', '2'));
+const ROUNDS = Number(arg("rounds", "3"));
 const PORT = 8080;
 const HZ = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -46,6 +49,9 @@ sysctl('fs.file-max', 1000000);
 function cpuTicks(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+}
+function minorFaults(pid) {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]); // minflt (field 10)
 }
 function hwmKb(pid) {
   const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -104,9 +110,9 @@ export const targetAddress = (i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 
 const CLISTENER = join(tmp, 'listener');
 const haveC = spawnSync('cc', ['-O2', '-o', CLISTENER, join(here, '_health-listener.c')]).status === 0;
 
-async function startListener(kind) {
+async function startListener(kind, port = PORT) {
   if (!haveC) {
-    const child = fork(join(here, '_health-listener.mjs'), [kind, String(PORT)], { stdio: 'inherit' });
+    const child = fork(join(here, '_health-listener.mjs'), [kind, String(port)], { stdio: 'inherit' });
     await ready(child);
     return {
       impl: 'node',
@@ -115,7 +121,7 @@ async function startListener(kind) {
       stop: async () => (child.send('exit'), await new Promise((r) => child.once('exit', r))),
     };
   }
-  const child = spawn(CLISTENER, [kind, String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(CLISTENER, [kind, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = [];
   let waiting;
   let buf = '';
@@ -141,7 +147,7 @@ async function startListener(kind) {
   };
 }
 
-function keepalivedConf(kind, n) {
+function keepalivedConf(kind, n, port = PORT) {
   const lines = ['global_defs {', '  router_id hcbench', '  script_user root', '}'];
   const per = 1000;
   for (let v = 0; v * per < n; v++) {
@@ -151,16 +157,16 @@ function keepalivedConf(kind, n) {
         kind === 'http'
           ? `    HTTP_GET {\n      url {\n        path /\n        status_code 200\n      }\n      connect_timeout 3\n    }`
           : `    TCP_CHECK {\n      connect_timeout 3\n    }`;
-      lines.push(`  real_server ${targetAddress(i)} ${PORT} {`, '    weight 1', chk, '  }');
+      lines.push(`  real_server ${targetAddress(i)} ${port} {`, '    weight 1', chk, '  }');
     }
     lines.push('}');
   }
   return lines.join('\n') + '\n';
 }
 
-async function startKeepalived(kind, n) {
+async function startKeepalived(kind, n, port = PORT) {
   const conf = join(tmp, `keepalived-${kind}-${n}.conf`);
-  writeFileSync(conf, keepalivedConf(kind, n));
+  writeFileSync(conf, keepalivedConf(kind, n, port));
   const pidf = join(tmp, 'k.pid');
   const cpidf = join(tmp, 'kc.pid');
   const p = spawn('keepalived', ['-C', '-n', '-f', conf, '-p', pidf, '-c', cpidf, '--no-syslog'], { stdio: 'ignore' });
@@ -181,8 +187,9 @@ async function startKeepalived(kind, n) {
   };
 }
 
-async function startLvsd(kind, n) {
-  const c = fork(join(here, '_health-lvsd.mjs'), [kind, String(n), String(PORT)], { stdio: 'inherit' });
+async function startLvsd(kind, n, port = PORT) {
+  const execArgv = (process.env.LVSD_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const c = fork(join(here, '_health-lvsd.mjs'), [kind, String(n), String(port)], { stdio: 'inherit', execArgv });
   await ready(c);
   return {
     pid: c.pid,
@@ -199,10 +206,12 @@ async function measure(name, kind, n, start, { strace = false } = {}) {
   const subj = await start(kind, n);
   await sleep(WARM * 1000);
   const c0 = cpuTicks(subj.pid);
+  const f0 = minorFaults(subj.pid);
   const s0 = await listener.count();
   const t0 = performance.now();
   await sleep(WINDOW * 1000);
   const c1 = cpuTicks(subj.pid);
+  const f1 = minorFaults(subj.pid);
   const s1 = await listener.count();
   const secs = (performance.now() - t0) / 1000;
   const sys = strace ? await straceCount(subj.pid, listener, STRACE) : null;
@@ -223,6 +232,7 @@ async function measure(name, kind, n, start, { strace = false } = {}) {
     cpuPer1000: +((cpu / checks) * 1000).toFixed(4),
     usPerCheck: +((cpu / checks) * 1e6).toFixed(1),
     peakRssMb: +(hwm / 1024).toFixed(1),
+    faultsPerCheck: +((f1 - f0) / checks).toFixed(2),
     syscallsPerCheck: sys ? +sys.perCheck.toFixed(1) : null,
     syscallTop: sys?.top ?? null,
     listener: listener.impl,
@@ -230,6 +240,58 @@ async function measure(name, kind, n, start, { strace = false } = {}) {
   };
   console.error(`[${name} ${kind}:${n}] ${JSON.stringify(r)}`);
   return r;
+}
+
+/**
+ * Both checkers at once, each on its own targets and listener port: the lab
+ * kernel charges whoever runs when the host steals its CPU, so only checkers
+ * measured over the same seconds see the same noise.
+ */
+async function measureSideBySide(kind, n) {
+  const subjects = [
+    { name: 'keepalived', port: PORT, start: startKeepalived },
+    { name: 'lvsd', port: PORT + 1, start: startLvsd },
+  ];
+  for (const x of subjects) x.listener = await startListener(kind, x.port);
+  for (const x of subjects) x.subj = await x.start(kind, n, x.port);
+  await sleep(WARM * 1000);
+  const t0 = performance.now();
+  for (const x of subjects) {
+    x.c0 = cpuTicks(x.subj.pid);
+    x.f0 = minorFaults(x.subj.pid);
+    x.s0 = await x.listener.count();
+  }
+  await sleep(WINDOW * 1000);
+  for (const x of subjects) {
+    x.c1 = cpuTicks(x.subj.pid);
+    x.f1 = minorFaults(x.subj.pid);
+    x.s1 = await x.listener.count();
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const out = [];
+  for (const x of subjects) {
+    const hwm = hwmKb(x.subj.pid);
+    await x.subj.stop();
+    await x.listener.stop();
+    const cpu = (x.c1 - x.c0) / HZ;
+    const checks = x.s1 - x.s0;
+    const r = {
+      name: x.name,
+      kind,
+      targets: n,
+      seconds: +secs.toFixed(2),
+      checks,
+      checksPerSec: +(checks / secs).toFixed(0),
+      cpuSeconds: +cpu.toFixed(2),
+      cpuPer1000: +((cpu / checks) * 1000).toFixed(4),
+      usPerCheck: +((cpu / checks) * 1e6).toFixed(1),
+      peakRssMb: +(hwm / 1024).toFixed(1),
+      faultsPerCheck: +((x.f1 - x.f0) / checks).toFixed(2),
+    };
+    console.error(`[side by side ${x.name} ${kind}:${n}] ${JSON.stringify(r)}`);
+    out.push(r);
+  }
+  return out;
 }
 
 const median = (xs) => {
@@ -240,9 +302,7 @@ const results = [];
 for (const s of scenarios) {
   const runs = { keepalived: [], lvsd: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    // alternate who goes first, so drift in the machine hits both alike
-    const order = r % 2 ? ['lvsd', 'keepalived'] : ['keepalived', 'lvsd'];
-    for (const name of order) runs[name].push(await measure(name, s.kind, s.n, name === 'lvsd' ? startLvsd : startKeepalived));
+    for (const x of await measureSideBySide(s.kind, s.n)) runs[x.name].push(x);
   }
   const light = {};
   if (STRACE > 0 && spawnSync('which', ['strace']).status === 0) {
@@ -263,6 +323,7 @@ for (const s of scenarios) {
       usPerCheck: +m('usPerCheck').toFixed(1),
       usPerCheckRuns: rs.map((x) => x.usPerCheck),
       peakRssMb: Math.max(...rs.map((x) => x.peakRssMb)),
+      faultsPerCheck: m('faultsPerCheck'),
       syscallsPerCheck: light[name]?.syscallsPerCheck ?? null,
       syscallTop: light[name]?.syscallTop ?? null,
       syscallTargets: light[name] ? light[name].targets : null,

@@ -80,6 +80,9 @@ d('TCP_CHECK across namespaces', () => {
   });
 });
 
+// /proc/sys/net is the namespace of whoever opens it: write it from inside `c`.
+const setPingGroupRange = (v: string) => lab.exec('c', 'sh', ['-c', `echo '${v}' > /proc/sys/net/ipv4/ping_group_range`]);
+
 d('PING_CHECK', () => {
   it('an address that answers is up; once removed, down', async () => {
     expect(await runOnce({ checker: 'PING_CHECK' }, { address: S4 })).toMatchObject({ ok: true });
@@ -98,9 +101,9 @@ d('PING_CHECK', () => {
 
   it('uses a raw socket where ping_group_range forbids, an ICMP datagram socket where it allows', async () => {
     const { Pinger } = await import('../../../packages/health/src/checkers/ping.js');
-    lab.exec('c', 'sysctl', ['-qw', 'net.ipv4.ping_group_range=1 0']);
+    setPingGroupRange('1 0');
     const raw = new Pinger(4, { netns: lab.cPath });
-    lab.exec('c', 'sysctl', ['-qw', 'net.ipv4.ping_group_range=0 2147483647']);
+    setPingGroupRange('0 2147483647');
     const dg = new Pinger(4, { netns: lab.cPath });
     const dg6 = new Pinger(6, { netns: lab.cPath });
     try {
@@ -117,7 +120,7 @@ d('PING_CHECK', () => {
       raw.close();
       dg.close();
       dg6.close();
-      lab.exec('c', 'sysctl', ['-qw', 'net.ipv4.ping_group_range=1 0']);
+      setPingGroupRange('1 0');
     }
   });
 });

@@ -65,8 +65,16 @@ describe('MISC_CHECK runs real programs', () => {
     await new Promise((res) => setTimeout(res, 50));
     for (const p of list) expect(alive(p)).not.toBe('running');
     // the double-forked sleep too: nothing in any process group we made survives
-    const stray = execFileSync('sh', ['-c', `ps -eo pid,args | grep '[s]leep 30' || true`]).toString().trim();
-    expect(stray).toBe('');
+    const stray = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000' && alive(Number(p)) === 'running';
+        } catch {
+          return false;
+        }
+      });
+    expect(stray).toEqual([]);
     expect(zombies()).toEqual([]);
   });
 
