@@ -117,8 +117,14 @@ export class VrrpTransport extends EventEmitter<TransportEvents> {
   /** Sends now, then every `intervalMs` from a native thread, until stopPeriodic(). */
   startPeriodic(build: (dst: string) => Buffer, intervalMs: number): void {
     this.stopPeriodic();
-    this.send(build);
+    let failed: unknown;
+    try {
+      this.send(build);
+    } catch (e) {
+      failed = e; // e.g. ENETDOWN for a moment: the thread keeps trying at the interval
+    }
     this.periodic = this.destinations.map((d) => this.sock.startPeriodic(build(d), [this.addrs.get(d)!], intervalMs, this.control));
+    if (failed) throw failed;
   }
 
   stopPeriodic(): void {
