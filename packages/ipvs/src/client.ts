@@ -11,8 +11,8 @@ import {
   decodeInfo,
   decodeServiceMessage,
   decodeTimeouts,
+  putServiceKey,
   serviceKeyAttr,
-  serviceKeyWords,
 } from './codec.js';
 import { IpvsError, invalid, mapKernelError } from './errors.js';
 import { normalizeDestination, normalizeKey, normalizeService } from './normalize.js';
@@ -307,54 +307,74 @@ export class IpvsClient {
   async applyBatch(ops: readonly IpvsOp[], opts: CallOptions & { validate?: boolean } = {}): Promise<BatchResult> {
     this.assertOpen();
     const list = opts.validate ? ops.map(canonicalOp) : ops;
-    // Message i belongs to op msgOp[i]; msgDest[i] is the index of the real server of an
-    // add-service op it carries, or -1. Two typed arrays instead of an object per message.
+    // Messages go out in order, so a cursor (op, real server of an add-service) follows
+    // message i without a table per message; failures (rare) are located by locate().
     let total = 0;
     for (const op of list) total += op.kind === 'add-service' && op.destinations ? 1 + op.destinations.length : 1;
-    const msgOp = new Int32Array(total);
-    const msgDest = new Int32Array(total);
-    for (let i = 0, m = 0; i < list.length; i++) {
-      const op = list[i];
-      msgOp[m] = i;
-      msgDest[m++] = -1;
-      if (op.kind === 'add-service' && op.destinations) {
-        for (let k = 0; k < op.destinations.length; k++) {
-          msgOp[m] = i;
-          msgDest[m++] = k;
-        }
-      }
-    }
     const before = { m: this.bulk.counters.messages, s: this.bulk.counters.sendmsg };
     let lastSvc: Service | undefined;
     let lastKey: Buffer = Buffer.alloc(0);
-    let lastWords: Uint32Array = new Uint32Array(0);
+    const lastWords = new Uint32Array(12);
+    let keyWords: Uint32Array = lastWords;
     const keyWriter = new Writer(64);
-    // Destination messages repeat their service's key attribute: encoded once per service.
+    // Destination messages repeat their service's key attribute: encoded once per
+    // service into scratch space (no allocation per service).
     const keyOf = (s: Service): Buffer => {
       if (s !== lastSvc) {
         lastSvc = s;
-        lastKey = serviceKeyAttr(s, keyWriter);
-        lastWords = serviceKeyWords(lastKey);
+        keyWriter.reset();
+        putServiceKey(keyWriter, s);
+        lastKey = keyWriter.buf.subarray(0, keyWriter.off);
+        for (let k = 0; k < keyWriter.off >>> 2; k++) lastWords[k] = lastKey.readUInt32LE(k * 4);
+        keyWords = lastWords.subarray(0, keyWriter.off >>> 2);
       }
       return lastKey;
     };
+    let opIdx = 0;
+    let destIdx = -1; // -1: the op's own message; k: real server k of an add-service
+    let next = 0;
     const write = (w: Writer, i: number): void => {
-      const op = list[msgOp[i]];
+      if (i !== next) throw new Error(`applyBatch: message ${i} out of order (expected ${next})`);
+      next++;
+      const op = list[opIdx];
+      const di = destIdx;
+      // Advance the cursor past this message.
+      if (op.kind === 'add-service' && op.destinations && di + 1 < op.destinations.length) destIdx++;
+      else {
+        opIdx++;
+        destIdx = -1;
+      }
       switch (op.kind) {
         case 'add-service':
-          if (msgDest[i] < 0) return body.newService(w, op.service);
-          return body.newDest(w, keyOf(op.service), op.destinations![msgDest[i]], lastWords);
+          if (di < 0) return body.newService(w, op.service);
+          return body.newDest(w, keyOf(op.service), op.destinations![di], keyWords);
         case 'edit-service':
           return body.setService(w, op.service);
         case 'delete-service':
           return body.delService(w, op.service);
         case 'add-destination':
-          return body.newDest(w, keyOf(op.service), op.destination, lastWords);
+          return body.newDest(w, keyOf(op.service), op.destination, keyWords);
         case 'edit-destination':
-          return body.setDest(w, keyOf(op.service), op.destination, lastWords);
+          return body.setDest(w, keyOf(op.service), op.destination, keyWords);
         case 'delete-destination':
-          return body.delDest(w, keyOf(op.service), op.destination, lastWords);
+          return body.delDest(w, keyOf(op.service), op.destination, keyWords);
       }
+    };
+    /** Message index -> [op index, real server index or -1]. Failures arrive in order: one pass. */
+    let li = 0;
+    let lbase = 0;
+    const locate = (m: number): [number, number] => {
+      if (m < lbase) {
+        li = 0;
+        lbase = 0;
+      }
+      for (; li < list.length; li++) {
+        const op = list[li];
+        const n = op.kind === 'add-service' && op.destinations ? 1 + op.destinations.length : 1;
+        if (m < lbase + n) return [li, m - lbase - 1];
+        lbase += n;
+      }
+      return [list.length - 1, -1];
     };
     let failures;
     try {
@@ -365,9 +385,8 @@ export class IpvsClient {
     const results: (IpvsError | null)[] = new Array(list.length).fill(null);
     const errors: IpvsError[] = [];
     for (const f of failures) {
-      const oi = msgOp[f.index];
+      const [oi, di] = locate(f.index);
       const op = list[oi];
-      const di = msgDest[f.index];
       const destination = di >= 0 ? (op as { destinations: readonly Destination[] }).destinations[di] : 'destination' in op ? op.destination : undefined;
       const kind = di >= 0 ? 'add-destination' : op.kind;
       const object = { op: kind, service: op.service, ...(destination ? { destination } : {}) };
