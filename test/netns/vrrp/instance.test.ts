@@ -82,6 +82,31 @@ describe.skipIf(!canNetns())('VrrpInstance in namespaces', () => {
     expect(a1.state).toBe('STOP');
   });
 
+  it('a sync group follows its first member to hear a better master: both VIPs move, the group is BACKUP', async () => {
+    const l = lab.createLab({ net: 25 });
+    labs.push(l);
+    const v1 = '10.77.25.101';
+    const v2 = '10.77.25.102';
+    const a1 = inst(l, 'a', { name: 'VI_1', virtualRouterId: 41, priority: 150, virtualIpaddress: [`${v1}/24`] });
+    const a2 = inst(l, 'a', { name: 'VI_2', virtualRouterId: 42, priority: 150, virtualIpaddress: [`${v2}/24`] });
+    const group = new VrrpSyncGroup({ name: 'G2' }, [a1, a2]);
+    const b2 = inst(l, 'b', { name: 'VI_2', virtualRouterId: 42, priority: 100, virtualIpaddress: [`${v2}/24`] });
+    await b2.start();
+    await group.start();
+    await lab.waitFor(() => owners(l, v1).join() === 'a' && owners(l, v2).join() === 'a', 5000, 'group master');
+    // a better router for VI_1 only appears on b
+    const b1 = inst(l, 'b', { name: 'VI_1', virtualRouterId: 41, priority: 200, virtualIpaddress: [`${v1}/24`] });
+    await b1.start();
+    await lab.waitFor(() => owners(l, v1).join() === 'b' && owners(l, v2).join() === 'b', 5000, 'both VIPs follow to b');
+    expect([a1.state, a2.state]).toEqual(['BACKUP', 'BACKUP']);
+    await a2.settled();
+    expect(group.state).toBe('BACKUP');
+    expect(b2.state).toBe('MASTER'); // b2 (100) holds VI_2 although a2 (150) is alive: the group keeps a2 back
+    await lab.sleep(1000);
+    expect(owners(l, v2)).toEqual(['b']);
+    await group.stop();
+  });
+
   it('track_interface with a weight: a tracked link losing carrier lowers the priority and the peer preempts; virtual_routes follow the VIP', async () => {
     const l = lab.createLab({ net: 21 });
     labs.push(l);
