@@ -89,6 +89,12 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     for (const vs of config.virtualServers) {
       const id = virtualServerId(vs);
       const prev = this.vss.get(id);
+      if (prev && sameIgnoringLoc(prev.vs, vs) && vs.kind !== 'group') {
+        // Unchanged: keep its state and its part of the table (same objects, so the
+        // IpvsTable skips it without normalising 10 real servers again).
+        out.set(id, { ...prev, vs });
+        continue;
+      }
       out.set(id, {
         vs,
         id,
@@ -366,4 +372,16 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       ipvs: services,
     };
   }
+}
+
+/** Deep equality of two config subtrees, ignoring where they were written (`loc`). */
+export function sameIgnoringLoc(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => k !== 'loc');
+  const kb = Object.keys(b).filter((k) => k !== 'loc');
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (!sameIgnoringLoc((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
 }

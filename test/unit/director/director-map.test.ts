@@ -135,3 +135,16 @@ describe('lvsd --metrics', () => {
     expect(() => parseCliArgs(['--metrics', 'x:y'])).toThrow(/expected PORT/);
   });
 });
+
+describe('reload: what counts as unchanged', () => {
+  it('a virtual server moved to another line is the same; a changed weight is not', async () => {
+    const { sameIgnoringLoc } = await import('../../../packages/director/src/checks.js');
+    const text = `virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n weight 2\n }\n}\n`;
+    const a = parseConfigOrThrow(text, { file: 'a.conf' }).virtualServers[0];
+    const moved = parseConfigOrThrow(`\n\n! a comment\n${text}`, { file: 'a.conf' }).virtualServers[0];
+    const changed = parseConfigOrThrow(text.replace('weight 2', 'weight 3'), { file: 'a.conf' }).virtualServers[0];
+    expect(moved.loc.line).not.toBe(a.loc.line);
+    expect(sameIgnoringLoc(a, moved)).toBe(true);
+    expect(sameIgnoringLoc(a, changed)).toBe(false);
+  });
+});
