@@ -119,7 +119,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     super();
     this.options = resolveOptions(options);
     this.now = deps.now ?? (() => performance.now());
-    this.notifyQueue = new NotifyQueue(60_000, (r) => this.emit('notify', r));
+    this.notifyQueue = new NotifyQueue(60_000, (r) => this.emit('notify', r), this.options.netns);
     this.fsm = new VrrpStateMachine({
       version: this.options.version,
       priority: this.options.priority,
@@ -131,7 +131,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       yieldAdvert: this.options.yieldAdvert,
     });
     const raw = (this.raw = options);
-    for (const t of raw.trackScript ?? []) this.trackers.push(new ScriptTracker(t));
+    for (const t of raw.trackScript ?? []) this.trackers.push(new ScriptTracker(t, this.options.netns));
     for (const t of raw.trackInterface ?? []) {
       const tr = new InterfaceTracker(t);
       this.ifTrackers.set(t.name, tr);

@@ -57,6 +57,8 @@ export class NotifyQueue {
   constructor(
     private readonly timeoutMs = 60_000,
     private readonly onResult?: (r: NotifyResult) => void,
+    /** Run the scripts in this network namespace (a path). */
+    private readonly netns?: string,
   ) {}
 
   /** Queues the scripts for one state change: notify_<state> first, then notify with TYPE NAME STATE PRIORITY. */
@@ -81,7 +83,7 @@ export class NotifyQueue {
     this.pending++;
     this.chain = this.chain.then(async () => {
       const prog = argv.length ? resolveProgram(argv[0]) : undefined;
-      const r = prog ? await runProgram([prog, ...argv.slice(1)], this.timeoutMs) : { ok: false, code: null, timedOut: false };
+      const r = prog ? await runProgram([prog, ...argv.slice(1)], this.timeoutMs, this.netns) : { ok: false, code: null, timedOut: false };
       this.pending--;
       this.onResult?.({ script: argv.join(' '), ...r });
     });

@@ -36,11 +36,16 @@ function weigh(ok: boolean, weight: number, reverse = false): TrackerStatus {
   return { fault: false, delta: on ? 0 : weight };
 }
 
-/** Result of one run of a program: exit code 0 is success; a timeout kills the whole process group. */
-export function runProgram(argv: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<{ ok: boolean; code: number | null; timedOut: boolean }> {
+/**
+ * Result of one run of a program: exit code 0 is success; a timeout kills the whole
+ * process group. With `netns` (a path) it runs in that network namespace, as
+ * keepalived runs its scripts in its `net_namespace`.
+ */
+export function runProgram(argv: string[], timeoutMs: number, netns?: string): Promise<{ ok: boolean; code: number | null; timedOut: boolean }> {
+  const full = netns ? ['nsenter', `--net=${netns}`, '--', ...argv] : argv;
   return new Promise((resolve) => {
     let timedOut = false;
-    const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore', detached: true, env: env ?? process.env });
+    const child = spawn(full[0], full.slice(1), { stdio: 'ignore', detached: true });
     const timer = setTimeout(() => {
       timedOut = true;
       try {
@@ -79,7 +84,10 @@ export class ScriptTracker extends EventEmitter<TrackerEvents> implements Tracke
   private stopped = false;
   private readonly weight: number;
 
-  constructor(private readonly o: TrackScriptOption) {
+  constructor(
+    private readonly o: TrackScriptOption,
+    private readonly netns?: string,
+  ) {
     super();
     this.key = `track_script ${o.name}`;
     this.weight = o.weight ?? 0;
@@ -116,7 +124,7 @@ export class ScriptTracker extends EventEmitter<TrackerEvents> implements Tracke
 
   private async runOnce(): Promise<void> {
     const timeoutMs = (this.o.timeout ?? this.o.interval ?? 1) * 1000;
-    const r = await runProgram(this.argv, timeoutMs);
+    const r = await runProgram(this.argv, timeoutMs, this.netns);
     if (this.stopped) return;
     this.runs++;
     if (r.timedOut) this.emit('warning', `track_script ${this.o.name}: timed out after ${timeoutMs} ms, process group killed`);

@@ -142,6 +142,27 @@ describe.skipIf(!canNetns())('VrrpInstance in namespaces', () => {
     await lab.waitFor(() => owners(l, vip).join() === 'a', 5000, 'a back after the fault');
   });
 
+  it('with the netns option, track scripts and notify scripts run inside the namespace (keepalived net_namespace)', async () => {
+    const l = lab.createLab({ net: 26 });
+    labs.push(l);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'add', 'nsq0', 'type', 'veth', 'peer', 'name', 'nsq1']);
+    const out = join(tmp, 'netns-notify');
+    const a = inst(l, 'a', {
+      name: 'VI_1',
+      virtualRouterId: 37,
+      priority: 150,
+      virtualIpaddress: ['10.77.26.100/24'],
+      // weight 0: outside the namespace there is no nsq0 and the instance would be in FAULT
+      trackScript: [{ name: 'chk_ns', script: '/bin/sh -c "grep -q nsq0 /proc/net/dev"', interval: 1 }],
+      notifyMaster: `/bin/sh -c "readlink /proc/self/ns/net > ${out}"`,
+    });
+    await a.start();
+    await lab.waitFor(() => a.state === 'MASTER', 3000, 'master');
+    await a.settled();
+    expect(readFileSync(out, 'utf8').trim()).toBe(l.exec('a', 'readlink', ['/proc/self/ns/net']).trim());
+    await a.stop();
+  });
+
   it("gratuitous ARP timing: garp_master_repeat per address, a second burst after garp_master_delay, then garp_master_refresh", async () => {
     const l = lab.createLab({ net: 24 });
     labs.push(l);
