@@ -208,6 +208,13 @@ export class Builder {
   readonly v: Values;
   readonly config: KeepalivedConfig;
   private readonly vrrpScriptUse = new Set<string>();
+  /** Names in the model's named lists, so a duplicate check does not scan the list (it may be long). */
+  readonly names = {
+    vrrpScripts: new Set<string>(),
+    trackFiles: new Set<string>(),
+    vrrpInstances: new Set<string>(),
+    virtualServerGroups: new Set<string>(),
+  };
 
   constructor(
     readonly sink: DiagnosticSink,
@@ -369,9 +376,10 @@ export class Builder {
         sd.syncId = inst.virtualRouterId;
       }
     }
-    for (const rs of c.virtualServers.flatMap((vs) => vs.realServers)) {
-      for (const chk of rs.checkers) {
-        if (chk.type === 'FILE_CHECK') {
+    for (const vs of c.virtualServers) {
+      for (const rs of vs.realServers) {
+        for (const chk of rs.checkers) {
+          if (chk.type !== 'FILE_CHECK') continue;
           const f = files.get(chk.trackFile);
           if (!f) {
             this.sink.error('reference', chk.loc, `FILE_CHECK: track_file '${chk.trackFile}' is not defined by any track_file block`, 'track_file');
@@ -802,11 +810,12 @@ function buildVrrpScript(n: ConfigNode, b: Builder): void {
     return;
   }
   if (s.timeout === 0) s.timeout = s.interval;
-  if (b.config.vrrpScripts.some((o) => o.name === name)) {
+  if (b.names.vrrpScripts.has(name)) {
     b.sink.error('duplicate', n, `vrrp_script ${name} is already defined`, n.keyword);
     return;
   }
   b.config.vrrpScripts.push(s);
+  b.names.vrrpScripts.add(s.name);
 }
 
 const TRACKFILE: Table<TrackFileDef> = {
@@ -847,11 +856,12 @@ function buildTrackFile(n: ConfigNode, b: Builder): void {
     b.sink.error('missing-argument', n.close ?? n, `track_file ${name}: expected a 'file' line`, 'file');
     return;
   }
-  if (b.config.trackFiles.some((o) => o.name === name)) {
+  if (b.names.trackFiles.has(name)) {
     b.sink.error('duplicate', n, `track_file ${name} is already defined`, n.keyword);
     return;
   }
   b.config.trackFiles.push(f);
+  b.names.trackFiles.add(f.name);
 }
 
 // =========================================================================================
@@ -1447,7 +1457,7 @@ function buildInstance(n: ConfigNode, b: Builder): void {
   const where = n.close ?? n;
   const sink = b.sink;
 
-  if (b.config.vrrpInstances.some((o) => o.name === name)) {
+  if (b.names.vrrpInstances.has(name)) {
     sink.error('duplicate', n, `vrrp_instance ${name} is already defined`, n.keyword);
     return;
   }
@@ -1556,6 +1566,7 @@ function buildInstance(n: ConfigNode, b: Builder): void {
     else sink.note('semantic', i.virtualIpaddresses[0].loc, msg, 'virtual_ipaddress');
   }
   b.config.vrrpInstances.push(i);
+  b.names.vrrpInstances.add(i.name);
 }
 
 // =========================================================================================
@@ -1748,11 +1759,12 @@ function buildVsGroup(n: ConfigNode, b: Builder): void {
     b.sink.warn('semantic', n, `virtual_server_group ${name} has no entries - ignored (as keepalived)`);
     return;
   }
-  if (b.config.virtualServerGroups.some((o) => o.name === name)) {
+  if (b.names.virtualServerGroups.has(name)) {
     b.sink.error('duplicate', n, `virtual_server_group ${name} is already defined`, n.keyword);
     return;
   }
   b.config.virtualServerGroups.push(g);
+  b.names.virtualServerGroups.add(g.name);
 }
 
 // =========================================================================================
@@ -2198,10 +2210,10 @@ function finishVs(n: ConfigNode, c: VsCtx, b: Builder, title: string): void {
   }
 
   let weightSum = 0;
-  const kept: RsCtx[] = [];
+  // "address port" of the real servers kept (an address has no space): duplicates found without a scan.
+  const keptKeys = new Set<string>();
   for (const r of c.rs) {
-    const dup = kept.find((k) => k.rs.address === r.rs.address && k.rs.port === r.rs.port);
-    if (dup) {
+    if (keptKeys.has(`${r.rs.address} ${r.rs.port}`)) {
       sink.warn('duplicate', r.node, `${title}: real_server ${r.rs.address} ${r.rs.port} is already defined - the second one is ignored (as keepalived)`, 'real_server');
       continue;
     }
@@ -2260,7 +2272,7 @@ function finishVs(n: ConfigNode, c: VsCtx, b: Builder, title: string): void {
       sink.warn('semantic', vs.sorryServer.loc, `${title}: the sorry_server is also a real_server with a different inhibit_on_failure - using the real server's (as keepalived)`, 'sorry_server');
       vs.sorryServer.inhibit = r.rs.inhibitOnFailure;
     }
-    kept.push(r);
+    keptKeys.add(`${r.rs.address} ${r.rs.port}`);
     vs.realServers.push(r.rs);
   }
   if (vs.sorryServer && vs.kind === 'address' && vs.sorryServer.lbKind !== 'NAT') {
