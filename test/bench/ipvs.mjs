@@ -96,10 +96,14 @@ const nsA = freshNetns();
 const desired = desiredTable();
 const client = await IpvsClient.open({ netns: `/run/netns/${nsA}` });
 const table = new IpvsTable(client);
+const f0 = process.resourceUsage().minorPageFault;
 const t0 = performance.now();
 const rep = await table.apply(desired);
 const applyMs = performance.now() - t0;
-console.log(`lvsd apply         ${fmt(applyMs)}  ${rate(applyMs)} objects/s (${rep.messages} messages, ${client.counters.sendmsg} sendmsg in all)`);
+const faults = process.resourceUsage().minorPageFault - f0;
+console.log(
+  `lvsd apply         ${fmt(applyMs)}  ${rate(applyMs)} objects/s (${rep.messages} messages, ${client.counters.sendmsg} sendmsg in all, ${faults} page faults)`,
+);
 
 // 3. Full dump.
 const sMs = timeSh(`ip netns exec ${nsA} ipvsadm -Sn > /dev/null`);
