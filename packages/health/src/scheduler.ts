@@ -6,7 +6,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { systemClock, type Clock } from './clock.js';
 import { HealthConfigError } from './errors.js';
 import { checkerKey, resolveTarget, type ResolvedChecker } from './options.js';
-import { isWatchRunner, type CheckRunner } from './runner.js';
+import { isWatchRunner, type CheckContext, type CheckRunner } from './runner.js';
 import { aggregate, applyResult, initialCheckerState, type CheckerState } from './state.js';
 import { TimerQueue, type TimerEntry } from './timer-queue.js';
 import type { CheckResult, CheckerRef, CheckerType, HealthEvent, HealthEvents, HealthTarget, TargetStatus } from './types.js';
@@ -34,7 +34,7 @@ interface CheckerRec {
   state: CheckerState;
   timer?: TimerEntry;
   deadline?: TimerEntry;
-  controller?: AbortController;
+  attempt?: Attempt;
   /** Bumped whenever an in-flight attempt's outcome must be ignored. */
   gen: number;
   running: boolean;
@@ -44,6 +44,10 @@ interface CheckerRec {
   nextCheck?: number;
   unwatch?: () => void;
   removed: boolean;
+  /** The timer callback, made once per checker rather than once per attempt. */
+  fire?: () => void;
+  /** weightDelta when the server was last aggregated. */
+  lastDelta: number;
 }
 
 interface TargetRec {
@@ -55,6 +59,43 @@ interface TargetRec {
 }
 
 const TIMEOUT: CheckResult = { ok: false, code: 'timeout', reason: 'timeout' };
+
+/** One attempt's context; its AbortController is made on first use of `signal`. */
+class Attempt implements CheckContext {
+  private controller?: AbortController;
+  private hook?: () => void;
+  aborted = false;
+  private reason: unknown;
+
+  constructor(
+    readonly target: HealthTarget,
+    readonly checker: ResolvedChecker,
+    readonly configuredWeight: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  onAbort(fn: () => void): void {
+    if (this.aborted) fn();
+    else this.hook = fn;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const h = this.hook;
+    this.hook = undefined;
+    h?.();
+  }
+}
 /** The abort reason at an attempt's deadline. */
 export const TIMEOUT_REASON = 'timeout';
 const ABORT_GRACE_MS = 1000;
@@ -224,7 +265,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
   private newChecker(rec: TargetRec, r: ResolvedChecker, index: number): CheckerRec {
     const runner = this.runners[r.type];
     if (!runner) throw new HealthConfigError(`${rec.target.id}: no runner for ${r.type}`, rec.target);
-    return { index, resolved: r, key: checkerKey(r), runner, state: initialCheckerState(r.timing), gen: 0, running: false, startedAt: 0, removed: false };
+    return { index, resolved: r, key: checkerKey(r), runner, state: initialCheckerState(r.timing), gen: 0, running: false, startedAt: 0, removed: false, lastDelta: 0 };
   }
 
   private startChecker(rec: TargetRec, c: CheckerRec): void {
@@ -251,8 +292,8 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     this.queue.cancel(c.deadline);
     c.timer = c.deadline = undefined;
     c.nextCheck = undefined;
-    if (c.controller) c.controller.abort(new Error('checker stopped'));
-    c.controller = undefined;
+    c.attempt?.abort(new Error('checker stopped'));
+    c.attempt = undefined;
     c.running = false;
     c.unwatch?.();
     c.unwatch = undefined;
@@ -260,10 +301,11 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
 
   private scheduleNext(rec: TargetRec, c: CheckerRec, delay: number): void {
     c.nextCheck = this.queue.now() + delay;
-    c.timer = this.queue.schedule(delay, () => {
+    c.fire ??= () => {
       c.timer = undefined;
       this.launch(rec, c);
-    });
+    };
+    c.timer = this.queue.schedule(delay, c.fire);
   }
 
   private launch(rec: TargetRec, c: CheckerRec): void {
@@ -273,8 +315,8 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     const runner = c.runner as Exclude<CheckRunner, { watch: unknown }>;
     void this.limit(() => {
       if (gen !== c.gen) return undefined;
-      const controller = new AbortController();
-      c.controller = controller;
+      const attempt = new Attempt(rec.target, c.resolved, rec.weight);
+      c.attempt = attempt;
       c.startedAt = this.queue.now();
       // The deadline sits in the shared queue: no timer per attempt. At the
       // deadline the attempt is aborted; the runner answers (a timeout, or a
@@ -285,17 +327,17 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
           c.deadline = undefined;
           this.finish(rec, c, gen, TIMEOUT);
         });
-        controller.abort(TIMEOUT_REASON);
+        attempt.abort(TIMEOUT_REASON);
       });
       let p: Promise<CheckResult>;
       try {
-        p = runner.run({ target: rec.target, checker: c.resolved, configuredWeight: rec.weight, signal: controller.signal });
+        p = runner.run(attempt);
       } catch (e) {
         p = Promise.reject(e);
       }
       return p.then(
         (r) => this.finish(rec, c, gen, r),
-        (e: unknown) => this.finish(rec, c, gen, controller.signal.aborted ? TIMEOUT : errorResult(e)),
+        (e: unknown) => this.finish(rec, c, gen, attempt.aborted ? TIMEOUT : errorResult(e)),
       );
     });
   }
@@ -305,7 +347,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     c.gen++;
     this.queue.cancel(c.deadline);
     c.deadline = undefined;
-    c.controller = undefined;
+    c.attempt = undefined;
     c.running = false;
     this.attempts++;
     const duration = this.queue.now() - c.startedAt;
@@ -320,8 +362,11 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     }
     const step = applyResult(c.state, r, c.resolved.timing, rec.weight);
     c.state = step.state;
-    const reason = r.ok ? (r.detail ?? 'check ok') : r.reason;
-    this.reaggregate(rec, ref(c), reason, r.ok ? undefined : r.code);
+    // Most results change nothing: skip building the event material then.
+    if (step.transition || step.state.weightDelta !== c.lastDelta) {
+      c.lastDelta = step.state.weightDelta;
+      this.reaggregate(rec, ref(c), r.ok ? (r.detail ?? 'check ok') : r.reason, r.ok ? undefined : r.code);
+    }
     if (!isWatchRunner(c.runner) && this.started && !c.removed) this.scheduleNext(rec, c, step.delay);
   }
 

@@ -8,7 +8,7 @@
 import { getSystemErrorName } from 'node:util';
 import { consts, native, sockaddrIn } from '@lvsd/native';
 import type { EffectiveConnection } from '../options.js';
-import type { PollRunner } from '../runner.js';
+import type { CheckContext, PollRunner } from '../runner.js';
 import type { CheckResult } from '../types.js';
 import { errorToResult, netnsFd, startTcp } from './net.js';
 
@@ -40,18 +40,24 @@ const wrap = loadTcpWrap();
 
 const codeOf = (status: number) => ({ code: getSystemErrorName(status) });
 
-function probeWithHandle(w: TcpWrap, c: EffectiveConnection, signal: AbortSignal): Promise<CheckResult> {
+const TIMEOUT: CheckResult = { ok: false, code: 'timeout', reason: 'timeout' };
+
+function probeWithHandle(w: TcpWrap, c: EffectiveConnection, ctx: CheckContext): Promise<CheckResult> {
   return new Promise((resolve) => {
     const h = new w.TCP(w.constants.SOCKET);
     let done = false;
+    let aborted = false;
     const finish = (r: CheckResult) => {
       if (done) return;
       done = true;
-      signal.removeEventListener('abort', onAbort);
+      if (!ctx.onAbort) ctx.signal.removeEventListener('abort', onAbort);
       h.close();
       resolve(r);
     };
-    const onAbort = () => finish(errorToResult(undefined, signal));
+    const onAbort = () => {
+      aborted = true;
+      finish(TIMEOUT);
+    };
     let err = 0;
     if (c.fwmark !== undefined || c.netns !== undefined) {
       // SO_MARK and namespaces need a socket made natively; the handle adopts it.
@@ -76,11 +82,12 @@ function probeWithHandle(w: TcpWrap, c: EffectiveConnection, signal: AbortSignal
     }
     if (err) return finish(errorToResult(codeOf(err)));
     const req = new w.TCPConnectWrap();
-    req.oncomplete = (status: number) => finish(status === 0 ? OK : errorToResult(codeOf(status), signal));
+    req.oncomplete = (status: number) => finish(status === 0 ? OK : aborted ? TIMEOUT : errorToResult(codeOf(status)));
     const ip = c.bind_if && c.family === 6 && c.ip.startsWith('fe80') && !c.ip.includes('%') ? `${c.ip}%${c.bind_if}` : c.ip;
     err = c.family === 6 ? h.connect6(req, ip, c.port) : h.connect(req, ip, c.port);
     if (err) return finish(errorToResult(codeOf(err)));
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (ctx.onAbort) ctx.onAbort(onAbort);
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -106,9 +113,9 @@ function probeWithSocket(c: EffectiveConnection, signal: AbortSignal): Promise<C
 
 export const tcpCheck: PollRunner & { readonly engine: 'tcp_wrap' | 'net' } = {
   engine: wrap ? 'tcp_wrap' : 'net',
-  run({ checker, signal }) {
-    const c = checker.connection!;
-    return wrap ? probeWithHandle(wrap, c, signal) : probeWithSocket(c, signal);
+  run(ctx) {
+    const c = ctx.checker.connection!;
+    return wrap ? probeWithHandle(wrap, c, ctx) : probeWithSocket(c, ctx.signal);
   },
 };
 
