@@ -75,6 +75,7 @@ export class BatchChannel {
 
   private async sendNow(type: number, count: number, write: (w: Writer, i: number) => void, signal?: AbortSignal): Promise<BatchFailure[]> {
     if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'IPVS batch socket is closed');
+    signal?.throwIfAborted();
     const failures: BatchFailure[] = [];
     let i = 0;
     while (i < count) {
@@ -138,6 +139,7 @@ export class BatchChannel {
 
   private async dumpNow(type: number, write: (w: Writer) => void, signal?: AbortSignal): Promise<NlMessage[]> {
     if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'IPVS batch socket is closed');
+    signal?.throwIfAborted();
     const w = this.w;
     w.reset();
     const seq = this.nextSeq(1);
