@@ -222,4 +222,18 @@ describe('batches', () => {
     expect(again.results[1]!.object).toMatchObject({ op: 'add-service', service: { address: '10.1.0.2' } });
     expect(again.errors[12].object).toMatchObject({ op: 'add-destination', service: { address: '10.1.0.2' }, destination: { address: '10.2.1.1' } });
   });
+
+  it('an aborted signal stops calls before anything is sent', async () => {
+    const { normalizeTable, planTables } = await import('@lvsd/ipvs');
+    const n = normalizeTable([{ protocol: 'tcp', address: '10.1.0.1', port: 80, destinations: [{ address: '10.2.0.1' }] }]);
+    const ops = planTables(new Map(), n, new Set(n.keys()));
+    const ac = new AbortController();
+    ac.abort(new Error('shutting down'));
+    const sent = c.counters.messages;
+    await expect(c.applyBatch(ops, { signal: ac.signal })).rejects.toThrow('shutting down');
+    await expect(c.dumpTable({ signal: ac.signal })).rejects.toThrow('shutting down');
+    await expect(c.addService({ fwmark: 1 }, { signal: ac.signal })).rejects.toThrow('shutting down');
+    expect(c.counters.messages).toBe(sent);
+    expect(ns.sh('ipvsadm -Sn')).toBe('');
+  });
 });
