@@ -8,7 +8,7 @@ import { bytesToIp, ipToBytes, LvsdError } from '@lvsd/native';
 import { VrrpStateMachine, type FsmAction, type TransitionReason, type VrrpState } from './fsm.js';
 import { GarpSender } from './garp.js';
 import { NoAcceptFilter, noAcceptTable } from './firewall.js';
-import { FifoWriter, NotifyQueue, type NotifyResult, type NotifyState } from './notify.js';
+import { FifoWriter, fifoLine, NotifyQueue, type NotifyResult, type NotifyScripts, type NotifyState } from './notify.js';
 import { resolveOptions, type ResolvedOptions, type VrrpInstanceOptions } from './options.js';
 import { dropCounters, encodeAdvert, type DropReason } from './packet.js';
 import { checkDatagram, type Datagram, type ReceiveConfig } from './receive.js';
@@ -301,7 +301,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   }
 
   /** Queue a group notification behind this instance's own (sync groups). */
-  notifyGroup(name: string, state: NotifyState, scripts: Parameters<NotifyQueue['push']>[0]): void {
+  notifyGroup(name: string, state: NotifyState, scripts: NotifyScripts): void {
     this.notifyQueue.push(scripts, 'GROUP', name, state, 0);
   }
 
@@ -437,7 +437,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
             this.emit('stateChange', ev);
             if (a.to === 'INIT') return;
             const st = a.to as NotifyState;
-            this.fifo?.write(`INSTANCE "${this.name}" ${st} ${ev.priority}\n`);
+            this.fifo?.write(fifoLine('INSTANCE', this.name, st, ev.priority));
             this.notifyQueue.push(this.raw, 'INSTANCE', this.name, st, ev.priority);
           });
           break;

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { LvsdError } from '@lvsd/native';
 import type { VrrpInstance } from './instance.js';
-import { FifoWriter, type NotifyScripts, type NotifyState } from './notify.js';
+import { FifoWriter, fifoLine, type NotifyScripts, type NotifyState } from './notify.js';
 
 export interface VrrpSyncGroupOptions extends NotifyScripts {
   name: string;
@@ -90,7 +90,7 @@ export class VrrpSyncGroup extends EventEmitter<VrrpSyncGroupEvents> {
     const from = this.groupState;
     this.groupState = next;
     this.emit('stateChange', { group: this.options.name, from, to: next });
-    this.fifo?.write(`GROUP "${this.options.name}" ${next}\n`);
+    this.fifo?.write(fifoLine('GROUP', this.options.name, next));
     this.members[0].notifyGroup(this.options.name, next, this.options);
   }
 }
