@@ -153,6 +153,38 @@ describe.skipIf(!canNetns())('lvsd and keepalived 2.2 as VRRP peers', () => {
     }
   });
 
+  it('unicast peers (v3): checksums over the unicast pseudo-header are accepted both ways', async () => {
+    const l = newLab(10);
+    const vip = '10.77.10.100';
+    try {
+      const ka = lab.startKeepalived(
+        l,
+        'b',
+        lab.keepalivedConf({ vrid: 18, priority: 100, version: 3, advertInt: 0.2, vips: [`${vip}/24`], unicastSrcIp: '10.77.10.2', unicastPeer: ['10.77.10.1'] }),
+      );
+      await ka.ready();
+      const uni = { version: 3, advertInt: 0.2, virtualIpaddress: [`${vip}/24`], unicastSrcIp: '10.77.10.1', unicastPeer: ['10.77.10.2'] };
+      const lv = lab.startLvsd(l, 'a', lvsdOpts({ virtualRouterId: 18, priority: 150, ...uni }));
+      await lv.ready();
+      await lab.waitFor(() => owners(l, vip).join() === 'a', 8000, 'lvsd master (unicast v3)');
+      expect(await steadyOwner(l, vip, 2000)).toBe('a'); // keepalived accepts our adverts
+      lv.kill('SIGTERM');
+      await lab.waitFor(() => owners(l, vip).join() === 'b', 2000, 'keepalived takes over after our priority 0');
+      await lv.exited;
+      const lv2 = lab.startLvsd(l, 'a', lvsdOpts({ virtualRouterId: 18, priority: 50, ...uni }));
+      await lv2.ready();
+      expect(await steadyOwner(l, vip, 2000)).toBe('b'); // and we accept keepalived's
+      expect(lv2.states()).toEqual(['BACKUP']);
+      lv2.kill('SIGTERM');
+      await lv2.exited;
+      const stats = lv2.events.find((e: any) => e.event === 'stopped').stats;
+      expect(stats.advertsReceived).toBeGreaterThan(5);
+      expect(stats.drops.checksum).toBe(0);
+    } finally {
+      l.cleanup();
+    }
+  });
+
   it('vrrp_mcast_group4 (seed 001 uses 224.0.100.18): lvsd and keepalived meet on the configured group', async () => {
     const l = newLab(9);
     const vip = '10.77.9.100';
