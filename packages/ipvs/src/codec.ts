@@ -498,7 +498,86 @@ export function decodeServiceMessage(m: NlMessage, opts: { stats?: boolean } = {
 }
 
 export function decodeDestMessage(m: NlMessage, serviceFamily = AF_INET, opts: { stats?: boolean } = {}): Destination | undefined {
-  const a = attrsOf(m, opts.stats ?? true);
+  if (opts.stats === false) return decodeDestLean(m, serviceFamily);
+  const a = attrsOf(m, true);
+  return a.dest ? decodeDestWire(a.dest, serviceFamily) : undefined;
+}
+
+/**
+ * The destination of a GET_DEST reply without counters, read in one pass with no
+ * intermediate object: a table dump decodes 100,000 of these. Same result as the
+ * schema-driven path (the unit tests compare them on a recorded dump).
+ */
+function decodeDestLean(m: NlMessage, serviceFamily: number): Destination | undefined {
+  const b = m.buf;
+  let off = m.start + GENL_HDRLEN;
+  const end = m.end;
+  let nestStart = -1;
+  let nestEnd = -1;
+  while (off + 4 <= end) {
+    const len = b.readUInt16LE(off);
+    if (len < 4 || off + len > end) return decodeDestSlow(m, serviceFamily);
+    if ((b.readUInt16LE(off + 2) & 0x3fff) === DEST) {
+      nestStart = off + 4;
+      nestEnd = off + len;
+      break;
+    }
+    off += (len + 3) & ~3;
+  }
+  if (nestStart < 0) return undefined;
+  let addrAt = -1;
+  let port = 0;
+  let fwd = 0;
+  let weight = 0;
+  let uth = 0;
+  let lth = 0;
+  let af = -1;
+  let tunType = 0;
+  let tunPort = 0;
+  let tunFlags = 0;
+  for (let o = nestStart; o + 4 <= nestEnd; ) {
+    const len = b.readUInt16LE(o);
+    if (len < 4 || o + len > nestEnd) return decodeDestSlow(m, serviceFamily);
+    const type = b.readUInt16LE(o + 2) & 0x3fff;
+    const v = o + 4;
+    const n = len - 4;
+    if (type === D.addr.id && n >= 16) addrAt = v;
+    else if (type === D.port.id && n >= 2) port = b.readUInt16BE(v);
+    else if (type === D.fwdMethod.id && n >= 4) fwd = b.readUInt32LE(v);
+    else if (type === D.weight.id && n >= 4) weight = b.readUInt32LE(v);
+    else if (type === D.uThresh.id && n >= 4) uth = b.readUInt32LE(v);
+    else if (type === D.lThresh.id && n >= 4) lth = b.readUInt32LE(v);
+    else if (type === D.addrFamily.id && n >= 2) af = b.readUInt16LE(v);
+    else if (type === D.tunType.id && n >= 1) tunType = b[v];
+    else if (type === D.tunPort.id && n >= 2) tunPort = b.readUInt16BE(v);
+    else if (type === D.tunFlags.id && n >= 2) tunFlags = b.readUInt16LE(v);
+    o += (len + 3) & ~3;
+  }
+  if (af < 0) af = serviceFamily;
+  let address = '';
+  if (addrAt >= 0) {
+    address = af === AF_INET6 ? bytesToIp(b.subarray(addrAt, addrAt + 16)) : `${b[addrAt]}.${b[addrAt + 1]}.${b[addrAt + 2]}.${b[addrAt + 3]}`;
+  }
+  const method = forwardingName(fwd);
+  const d: Destination = {
+    address,
+    family: familyName(af),
+    port,
+    forwardingMethod: method,
+    weight,
+    upperThreshold: uth,
+    lowerThreshold: lth,
+  };
+  if (method === 'tunnel') {
+    d.tunnelType = tunnelTypeName(tunType);
+    d.tunnelPort = tunType === 1 ? tunPort : 0;
+    d.tunnelChecksum = tunType !== 0 ? tunnelChecksumName(tunFlags) : 'nocsum';
+  }
+  return d;
+}
+
+function decodeDestSlow(m: NlMessage, serviceFamily: number): Destination | undefined {
+  const a = attrsOf(m, false);
   return a.dest ? decodeDestWire(a.dest, serviceFamily) : undefined;
 }
 
