@@ -50,17 +50,17 @@ interface Spec<C> {
 type Table<C> = Record<string, Spec<C>>;
 
 /**
- * A keyword's spec. Through a Map made once per table: a keyword read from a file is a
- * fresh string, which a Map finds faster than a property lookup does; and a keyword such
- * as `toString` or `constructor` is then unknown rather than an Object.prototype member.
+ * A table as a Map, made once: a keyword read from a file is a fresh string, which a Map
+ * finds faster than a property lookup does; and a keyword such as `toString` or
+ * `constructor` is then unknown rather than an Object.prototype member.
  */
-function specOf<C>(table: Table<C>, keyword: string): Spec<C> | undefined {
+function specMap<C>(table: Table<C>): Map<string, Spec<C>> {
   let map = tableMaps.get(table) as Map<string, Spec<C>> | undefined;
   if (!map) {
     map = new Map(Object.entries(table));
     tableMaps.set(table, map as Map<string, Spec<unknown>>);
   }
-  return map.get(keyword);
+  return map;
 }
 const tableMaps = new WeakMap<object, Map<string, Spec<unknown>>>();
 
@@ -250,8 +250,10 @@ export class Builder {
 
   /** Runs each child through a keyword table; unknown and unsupported keywords get warnings. */
   walk<C>(nodes: readonly ConfigNode[] | undefined, table: Table<C>, ctx: C, block: string, where: string): void {
-    for (const node of nodes ?? []) {
-      const spec = specOf(table, node.keyword);
+    if (!nodes) return;
+    const specs = specMap(table);
+    for (const node of nodes) {
+      const spec = specs.get(node.keyword);
       if (!spec) {
         this.unhandled(node, block, where);
         continue;

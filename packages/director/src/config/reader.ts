@@ -174,6 +174,7 @@ class Reader {
   readonly files: string[] = [];
   /** The same, for a constant-time "already listed?" (a config may include many files). */
   private readonly fileSet = new Set<string>();
+  /** Items to process before the next physical line, the next one last (push and pop are cheap; unshift is not). */
   private readonly pending: Item[] = [];
   private readonly stack: Frame[] = [];
   /** Files still to read for each open `include` glob, innermost last. */
@@ -215,7 +216,7 @@ class Reader {
     this.files.push(file);
     this.fileSet.add(file);
     for (;;) {
-      const item = this.pending.shift() ?? this.readPhysical();
+      const item = this.pending.pop() ?? this.readPhysical();
       if (!item) break;
       this.process(item);
     }
@@ -383,7 +384,7 @@ class Reader {
         if (def) return;
       }
 
-      if (text.startsWith('~SEQ') || text.startsWith('~LST')) {
+      if (text[0] === '~' && (text.startsWith('~SEQ') || text.startsWith('~LST'))) {
         this.sink.error(
           'unsupported',
           at(item, text, cols, 0),
@@ -434,7 +435,7 @@ class Reader {
       if (cut < text.length) {
         let rEnd = text.length;
         while (rEnd > cut && isBlank(text[rEnd - 1])) rEnd--;
-        this.pending.unshift({
+        this.pending.push({
           text: text.slice(cut, rEnd),
           cols: sliceCols(cols, cut, rEnd),
           file: item.file,
@@ -537,15 +538,10 @@ class Reader {
           const rest = value.slice(nl + 1).split('\n');
           value = value.slice(0, nl);
           // The other lines of the definition come next, before anything else is read.
-          this.pending.unshift(
-            ...rest.map((l) => ({
-              text: l,
-              cols: Array.from({ length: l.length }, () => refCol),
-              file: item.file,
-              line: item.line,
-              physical: false,
-            })),
-          );
+          for (let k = rest.length - 1; k >= 0; k--) {
+            const l = rest[k]!;
+            this.pending.push({ text: l, cols: Array.from({ length: l.length }, () => refCol), file: item.file, line: item.line, physical: false });
+          }
         }
       }
       text = text.slice(0, pos) + value + text.slice(pos + 1 + ref.length);

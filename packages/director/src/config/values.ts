@@ -55,7 +55,8 @@ export class Values {
 
   /** An integer in [min, max]. */
   int(node: ConfigNode, index: number, min: number, max: number, what = 'an integer'): number | undefined {
-    const t = this.word(node, index, `${what} between ${min} and ${max}`);
+    // The message is only built when the word is missing (this runs for most lines of a config).
+    const t = node.args[index] ?? this.word(node, index, `${what} between ${min} and ${max}`);
     return t ? this.intOf(node, t, min, max, what) : undefined;
   }
 
@@ -98,7 +99,7 @@ export class Values {
   }
 
   oneOf<T extends string>(node: ConfigNode, index: number, allowed: readonly T[], what: string, caseInsensitive = false): T | undefined {
-    const t = this.word(node, index, `${what} (${allowed.join(', ')})`);
+    const t = node.args[index] ?? this.word(node, index, `${what} (${allowed.join(', ')})`);
     if (!t) return undefined;
     const found = allowed.find((a) => (caseInsensitive ? a.toLowerCase() === t.text.toLowerCase() : a === t.text));
     if (!found) {
