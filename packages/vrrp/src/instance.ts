@@ -100,6 +100,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   private readonly trackers: Tracker[] = [];
   private readonly ifTrackers = new Map<string, InterfaceTracker>();
   private started = false;
+  /** attach() after the interface appears, one at a time. */
+  private attaching: Promise<void> = Promise.resolve();
   private readonly counters = {
     advertsReceived: 0,
     advertsSent: 0,
@@ -168,65 +170,38 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     const o = this.options;
     try {
       this.rtnl = Rtnl.open(o.netns);
-      this.link = await this.rtnl.link(o.interface).catch((e) => {
+      // Link events first, so an interface that appears right after the lookup is seen.
+      this.rtnl.on('link', (l) => this.onLink(l));
+      this.rtnl.on('resync', () => void this.relink());
+      // not bound yet (no interface, or no address on it): a new address may be what was missing
+      this.rtnl.on('address', () => void (this.link ? undefined : this.relink()));
+      this.rtnl.watchLinks();
+      const link = await this.rtnl.link(o.interface).catch((e) => {
+        if (e?.errnoName === 'ENODEV') return undefined;
         throw new LvsdError('LVSD_ERR_VRRP_INTERFACE', `vrrp_instance ${o.name}: interface ${o.interface}: ${e.message}`, { cause: e, object: o.interface });
       });
-      const addrs = await this.rtnl.addresses(this.link.index);
-      const vipSet = new Set(o.vips.map((v) => v.address));
-      let src = o.srcIp;
-      if (!src) {
-        const cand = addrs.filter((a) => a.family === o.family && !vipSet.has(a.address));
-        const pick = o.family === 4 ? cand.find((a) => !(a.flags & 0x01)) ?? cand[0] : cand.find((a) => a.address.startsWith('fe80:'));
-        if (!pick) {
-          throw new LvsdError(
-            'LVSD_ERR_VRRP_NO_SOURCE',
-            `vrrp_instance ${o.name}: interface ${o.interface} has no ${o.family === 4 ? 'IPv4' : 'IPv6 link-local'} address to send adverts from (set mcast_src_ip / unicast_src_ip)`,
-          );
-        }
-        src = pick.address;
+      const attached = link
+        ? await this.attach(link).then(
+            () => true,
+            (e) => {
+              if (!(e instanceof LvsdError) || e.code !== 'LVSD_ERR_VRRP_NO_SOURCE') throw e;
+              this.emit('warning', `${e.message}: FAULT until it has one`);
+              return false;
+            },
+          )
+        : false;
+      if (link) {
+        if (!attached || !link.up) this.fsm.setFault(this.now(), this.ifFault, true);
+      } else {
+        // keepalived: an instance on a missing interface is in FAULT until it appears
+        this.emit('warning', `vrrp_instance ${o.name}: interface ${o.interface} does not exist: FAULT until it appears`);
+        this.fsm.setFault(this.now(), this.ifFault, true);
       }
-      this.src = ipToBytes(src);
-      this.fsm.primaryAddress = this.src;
-      // A VIP on the interface now is not ours as master: a crashed run left it.
-      await this.cleanStale();
-      this.rx = {
-        version: o.version,
-        family: o.family,
-        vrid: o.vrid,
-        ifindex: this.link.index,
-        priority: o.priority,
-        advertIntCs: o.advertIntCs,
-        authType: o.authType,
-        authData: o.authData,
-        vips: o.vips.map((v) => ipToBytes(v.address)),
-        unicastPeers: new Set(o.unicastPeers.map((p) => ipToBytes(p).toString('hex'))),
-        checkUnicastSrc: o.checkUnicastSrc,
-        ownAddresses: new Set([this.src.toString('hex')]),
-      };
-      this.transport = new VrrpTransport({
-        family: o.family,
-        ifindex: this.link.index,
-        src,
-        group: o.mcastGroup,
-        unicastPeers: o.unicastPeers,
-        netns: o.netns,
-      });
-      this.transport.on('datagram', (d) => this.onDatagram(d));
-      this.transport.on('error', (e) => this.report(e));
-      this.transport.listen();
-      this.garp = new GarpSender(this.link.index, o.garp, o.netns);
-      this.garp.setAddresses(this.link.mac, o.vips.map((v) => v.address));
       if (this.raw.notifyFifo) this.fifo = new FifoWriter(this.raw.notifyFifo);
       if (!o.accept && o.priority !== 255) {
         this.noAccept = new NoAcceptFilter(noAcceptTable(o.name, o.vrid), o.vips.map((v) => v.address), o.netns);
         await this.noAccept.install();
       }
-
-      // Link state: our interface down is a FAULT; tracked interfaces feed their trackers.
-      this.rtnl.on('link', (l) => this.onLink(l));
-      this.rtnl.on('resync', () => void this.relink());
-      this.rtnl.watchLinks();
-      if (!this.link.up) this.fsm.setFault(this.now(), `interface ${o.interface}`, true);
       for (const [name, tr] of this.ifTrackers) {
         const l = await this.rtnl.link(name).catch(() => undefined);
         tr.set(l?.up ?? false);
@@ -244,6 +219,71 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       this.teardown();
       throw e;
     }
+  }
+
+  private get ifFault(): string {
+    return `interface ${this.options.interface}`;
+  }
+
+  /**
+   * Binds the instance to its interface (again, after the interface was created or
+   * re-created): source address, stale VIPs, the VRRP socket and the gARP sender.
+   */
+  private async attach(link: LinkInfo): Promise<void> {
+    const o = this.options;
+    this.detach();
+    const rtnl = this.rtnl!;
+    const addrs = await rtnl.addresses(link.index);
+    const vipSet = new Set(o.vips.map((v) => v.address));
+    let src = o.srcIp;
+    if (!src) {
+      const cand = addrs.filter((a) => a.family === o.family && !vipSet.has(a.address));
+      const pick = o.family === 4 ? (cand.find((a) => !(a.flags & 0x01)) ?? cand[0]) : cand.find((a) => a.address.startsWith('fe80:'));
+      if (!pick) {
+        throw new LvsdError(
+          'LVSD_ERR_VRRP_NO_SOURCE',
+          `vrrp_instance ${o.name}: interface ${o.interface} has no ${o.family === 4 ? 'IPv4' : 'IPv6 link-local'} address to send adverts from (set mcast_src_ip / unicast_src_ip)`,
+        );
+      }
+      src = pick.address;
+    }
+    this.link = link;
+    this.src = ipToBytes(src);
+    this.fsm.primaryAddress = this.src;
+    // A VIP on the interface now is not ours as master: a crashed run left it.
+    await this.cleanStale();
+    this.rx = {
+      version: o.version,
+      family: o.family,
+      vrid: o.vrid,
+      ifindex: link.index,
+      priority: o.priority,
+      advertIntCs: o.advertIntCs,
+      authType: o.authType,
+      authData: o.authData,
+      vips: o.vips.map((v) => ipToBytes(v.address)),
+      unicastPeers: new Set(o.unicastPeers.map((p) => ipToBytes(p).toString('hex'))),
+      checkUnicastSrc: o.checkUnicastSrc,
+      ownAddresses: new Set([this.src.toString('hex')]),
+    };
+    this.transport = new VrrpTransport({ family: o.family, ifindex: link.index, src, group: o.mcastGroup, unicastPeers: o.unicastPeers, netns: o.netns });
+    this.transport.on('datagram', (d) => this.onDatagram(d));
+    this.transport.on('error', (e) => this.report(e));
+    this.transport.listen();
+    this.garp = new GarpSender(link.index, o.garp, o.netns);
+    this.garp.setAddresses(link.mac, o.vips.map((v) => v.address));
+  }
+
+  /** Closes what is bound to the interface (it went away, or attach() starts over). */
+  private detach(): void {
+    this.periodicBase += this.transport?.periodicStats().sent ?? 0;
+    this.transport?.close();
+    this.garpSentBefore += this.garp?.sent ?? 0;
+    this.garp?.close();
+    this.transport = undefined;
+    this.garp = undefined;
+    this.rx = undefined;
+    this.link = undefined;
   }
 
   /** Resigns (priority 0 advert when master), removes the VIPs we own, closes everything. */
@@ -323,15 +363,24 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   }
 
   private onLink(l: LinkInfo): void {
-    if (!this.link) return;
-    if (l.index === this.link.index) {
-      if (l.mac.length === 6 && !l.mac.equals(this.link.mac)) {
-        this.link = { ...this.link, mac: l.mac };
-        this.garp?.setAddresses(l.mac, this.options.vips.map((v) => v.address));
-      }
-      this.apply(this.fsm.setFault(this.now(), `interface ${this.options.interface}`, !l.up));
-    }
     this.ifTrackers.get(l.name)?.set(l.up);
+    if (l.name !== this.options.interface && l.index !== this.link?.index) return;
+    if (!this.link || (l.name === this.options.interface && l.index !== this.link.index)) {
+      // our interface appeared (or was re-created with a new index)
+      if (l.name !== this.options.interface || !this.started || this.fsm.state === 'STOP') return;
+      this.attaching = this.attaching
+        .then(() => (this.link?.index === l.index ? undefined : this.attach(l)))
+        .then(
+          () => this.apply(this.fsm.setFault(this.now(), this.ifFault, !l.up)),
+          (e) => this.report(e instanceof LvsdError ? e : new LvsdError('LVSD_ERR_VRRP_INTERFACE', String(e), { cause: e })),
+        );
+      return;
+    }
+    if (l.mac.length === 6 && !l.mac.equals(this.link.mac)) {
+      this.link = { ...this.link, mac: l.mac };
+      this.garp?.setAddresses(l.mac, this.options.vips.map((v) => v.address));
+    }
+    this.apply(this.fsm.setFault(this.now(), this.ifFault, !l.up));
   }
 
   /** After lost link events: read our interface and the tracked ones again. */
@@ -473,7 +522,10 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   }
 
   private async ifindexOf(dev: string | undefined): Promise<number> {
-    if (!dev || dev === this.options.interface) return this.link!.index;
+    if (!dev || dev === this.options.interface) {
+      if (!this.link) throw new LvsdError('LVSD_ERR_VRRP_INTERFACE', `vrrp_instance ${this.name}: interface ${this.options.interface} does not exist`);
+      return this.link.index;
+    }
     return (await this.rtnl!.link(dev)).index;
   }
 
@@ -528,14 +580,9 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const t of this.trackers) t.stop();
-    this.periodicBase += this.transport?.periodicStats().sent ?? 0;
-    this.transport?.close();
-    this.garpSentBefore += this.garp?.sent ?? 0;
-    this.garp?.close();
+    this.detach();
     this.rtnl?.close();
     this.fifo?.close();
-    this.transport = undefined;
-    this.garp = undefined;
     this.rtnl = undefined;
     this.fifo = undefined;
   }

@@ -25,6 +25,8 @@ const RTM_GETADDR = 22;
 const RTM_NEWROUTE = 24;
 const RTM_DELROUTE = 25;
 const RTNLGRP_LINK = 1;
+const RTNLGRP_IPV4_IFADDR = 5;
+const RTNLGRP_IPV6_IFADDR = 9;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 export const IFA_F_NODAD = 0x02;
@@ -99,6 +101,8 @@ export interface RouteSpec {
 
 export interface RtnlEvents {
   link: [LinkInfo];
+  /** An address was added (RTM_NEWADDR). */
+  address: [AddressInfo];
   /** Link events were lost (receive buffer overrun): re-read what matters. */
   resync: [];
 }
@@ -238,13 +242,14 @@ export class Rtnl extends EventEmitter<RtnlEvents> {
     return res.map((e) => (e && done.includes(e.errno ?? 0) ? null : e));
   }
 
-  /** Starts 'link' events (RTNLGRP_LINK): up/down, carrier, removal. */
+  /** Starts 'link' events (RTNLGRP_LINK: up/down, carrier, removal) and 'address' events (new addresses). */
   watchLinks(): void {
     if (this.events) return;
-    const s = NetlinkSocket.open(consts.NETLINK_ROUTE, { netns: this.netns, groups: [RTNLGRP_LINK], rcvbuf: 1 << 20 });
+    const s = NetlinkSocket.open(consts.NETLINK_ROUTE, { netns: this.netns, groups: [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR], rcvbuf: 1 << 20 });
     s.on('message', (m) => {
       if (m.type === RTM_NEWLINK) this.emit('link', parseLink(m));
       else if (m.type === RTM_DELLINK) this.emit('link', { ...parseLink(m), up: false });
+      else if (m.type === RTM_NEWADDR) this.emit('address', parseAddr(m));
     });
     s.on('overrun', () => this.emit('resync'));
     s.listen();

@@ -142,6 +142,42 @@ describe.skipIf(!canNetns())('VrrpInstance in namespaces', () => {
     await lab.waitFor(() => owners(l, vip).join() === 'a', 5000, 'a back after the fault');
   });
 
+  it('an interface that does not exist yet: FAULT until it appears, then an election on it (keepalived does the same)', async () => {
+    const l = lab.createLab({ net: 27 });
+    labs.push(l);
+    const vip = '10.77.27.100';
+    const a = inst(l, 'a', { name: 'VI_1', interface: 'late0', virtualRouterId: 38, priority: 150, virtualIpaddress: [`${vip}/24`] });
+    const warnings: string[] = [];
+    a.on('warning', (w) => warnings.push(w));
+    await a.start();
+    expect(a.state).toBe('FAULT');
+    expect(warnings.join()).toMatch(/late0 does not exist/);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'add', 'late0', 'type', 'veth', 'peer', 'name', 'late1']);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'late1', 'up']);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'late0', 'up']);
+    await lab.sleep(200);
+    expect(a.state).toBe('FAULT'); // up, but no address to send from yet
+    lab.sh('ip', ['-n', l.ns.a, 'addr', 'add', '10.77.27.1/24', 'dev', 'late0']);
+    await lab.waitFor(() => a.state === 'MASTER', 3000, 'master on the new interface');
+    await a.settled();
+    expect(lab.sh('ip', ['-n', l.ns.a, '-o', 'addr', 'show', 'dev', 'late0'])).toContain(vip);
+    // deleted: FAULT again (the VIP went with the interface)
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'del', 'late0']);
+    await lab.waitFor(() => a.state === 'FAULT', 3000, 'FAULT when the interface goes');
+    await a.stop();
+
+    // an interface without an address to send from: FAULT too, until one is added
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'add', 'bare0', 'type', 'veth', 'peer', 'name', 'bare1']);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'bare1', 'up']);
+    lab.sh('ip', ['-n', l.ns.a, 'link', 'set', 'bare0', 'up']);
+    const b = inst(l, 'a', { name: 'VI_2', interface: 'bare0', virtualRouterId: 39, priority: 150, virtualIpaddress: ['10.77.27.200/24'] });
+    await b.start();
+    expect(b.state).toBe('FAULT');
+    lab.sh('ip', ['-n', l.ns.a, 'addr', 'add', '10.77.27.2/24', 'dev', 'bare0']);
+    await lab.waitFor(() => b.state === 'MASTER', 3000, 'master once the address is there');
+    await b.stop();
+  });
+
   it('with the netns option, track scripts and notify scripts run inside the namespace (keepalived net_namespace)', async () => {
     const l = lab.createLab({ net: 26 });
     labs.push(l);
