@@ -252,6 +252,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     this.fsm.primaryAddress = this.src;
     // A VIP on the interface now is not ours as master: a crashed run left it.
     await this.cleanStale();
+    if (this.rtnl !== rtnl) return; // stopped meanwhile: open nothing
     this.rx = {
       version: o.version,
       family: o.family,
