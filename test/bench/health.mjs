@@ -36,10 +36,10 @@ const rows = res.results;
 const pad = (s, n) => String(s).padStart(n);
 console.log(`lab kernel ${res.kernel}, node ${res.node}, delay_loop 1; median of ${res.rounds} runs of ${res.window} s after ${res.warm} s warm-up`);
 console.log(`(syscalls/check and "light" us/check: a separate run on fewer real servers, under strace)`);
-console.log(`${'scenario'.padEnd(16)}${'impl'.padEnd(12)}${pad('checks/s', 9)}${pad('CPU s/1000', 11)}${pad('us/check', 9)}${pad('runs', 14)}${pad('syscalls', 9)}${pad('peak RSS MB', 12)}`);
+console.log(`${'scenario'.padEnd(16)}${'impl'.padEnd(12)}${pad('checks/s', 9)}${pad('CPU s/1000', 11)}${pad('us/check', 9)}${pad('runs', 18)}${pad('syscalls', 9)}${pad('peak RSS MB', 12)}`);
 for (const x of rows) {
   console.log(
-    `${`${x.kind === 'http' ? 'HTTP_GET' : 'TCP_CHECK'} ${x.targets}`.padEnd(16)}${x.name.padEnd(12)}${pad(x.checksPerSec, 9)}${pad(x.cpuPer1000.toFixed(3), 11)}${pad(x.usPerCheck.toFixed(0), 9)}${pad(x.usPerCheckRuns.map((u) => u.toFixed(0)).join('/'), 14)}${pad(x.syscallsPerCheck ?? '-', 9)}${pad(x.peakRssMb, 12)}`,
+    `${`${x.kind === 'http' ? 'HTTP_GET' : 'TCP_CHECK'} ${x.targets}`.padEnd(16)}${x.name.padEnd(12)}${pad(x.checksPerSec, 9)}${pad(x.cpuPer1000.toFixed(3), 11)}${pad(x.usPerCheck.toFixed(0), 9)}${pad(x.usPerCheckRuns.map((u) => u.toFixed(0)).join('/'), 18)}${pad(x.syscallsPerCheck ?? '-', 9)}${pad(x.peakRssMb, 12)}`,
   );
 }
 const ratio = (kind, n) => {

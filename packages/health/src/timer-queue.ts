@@ -3,8 +3,10 @@
 // are rounded up to a grid of `resolution` ms, like the ticks of a timer wheel:
 // every entry due by the tick runs in that one wake-up, so 1,000 checks a
 // second cost ~100 wake-ups, not 1,000 (an entry runs at most `resolution` ms
-// late, never early). Entries are cancelled lazily (flag) so cancelling is
-// O(1); dead entries are dropped when they reach the top.
+// late, never early). Cancelling removes the entry at once (each entry knows
+// its slot): a cancelled attempt deadline is garbage the moment its check
+// completes, instead of a heap entry that lives, and gets tenured, for the
+// whole connect_timeout.
 import type { Clock } from './clock.js';
 
 export interface TimerEntry {
@@ -12,6 +14,8 @@ export interface TimerEntry {
   seq: number;
   fn: () => void;
   cancelled: boolean;
+  /** Slot in the heap; -1 once out of it. */
+  index: number;
 }
 
 export class TimerQueue {
@@ -22,7 +26,6 @@ export class TimerQueue {
   private running = false;
   /** Timer callbacks run so far (for tests and stats). */
   fired = 0;
-
   private cached = 0;
   private cacheValid = false;
   private readonly invalidate = () => {
@@ -33,6 +36,10 @@ export class TimerQueue {
     private readonly clock: Clock,
     private readonly resolution = 10,
   ) {}
+
+  get size(): number {
+    return this.heap.length;
+  }
 
   /**
    * The clock, read at most once per event-loop turn: every check that
@@ -47,23 +54,25 @@ export class TimerQueue {
     return this.cached;
   }
 
-  get size(): number {
-    return this.heap.length;
-  }
-
   schedule(delayMs: number, fn: () => void): TimerEntry {
-    const e: TimerEntry = { at: this.now() + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
+    const e: TimerEntry = { at: this.now() + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false, index: -1 };
     this.push(e);
     if (!this.running && this.tick(e.at) < this.armedAt) this.arm();
     return e;
   }
 
   cancel(e: TimerEntry | undefined): void {
-    if (e) e.cancelled = true;
+    if (!e || e.cancelled) return;
+    e.cancelled = true;
+    if (e.index >= 0) this.removeAt(e.index);
+    // The armed timer may now be early; it finds nothing due and re-arms.
   }
 
   clear(): void {
-    for (const e of this.heap) e.cancelled = true;
+    for (const e of this.heap) {
+      e.cancelled = true;
+      e.index = -1;
+    }
     this.heap = [];
     if (this.handle !== undefined) this.clock.clearTimer(this.handle);
     this.handle = undefined;
@@ -75,7 +84,6 @@ export class TimerQueue {
   }
 
   private arm(): void {
-    while (this.heap.length && this.heap[0].cancelled) this.pop();
     const top = this.heap[0];
     if (this.handle !== undefined) this.clock.clearTimer(this.handle);
     this.handle = undefined;
@@ -93,11 +101,10 @@ export class TimerQueue {
     try {
       this.cacheValid = false;
       const now = this.now();
-      // 0.5 ms of slack: timers have millisecond granularity, and entries due
-      // within the same tick are better run in one batch than one wake-up each.
+      // 0.5 ms of slack: timers have millisecond granularity.
       while (this.heap.length && this.heap[0].at <= now + 0.5) {
-        const e = this.pop()!;
-        if (e.cancelled) continue;
+        const e = this.heap[0];
+        this.removeAt(0);
         e.cancelled = true;
         this.fired++;
         e.fn();
@@ -109,36 +116,56 @@ export class TimerQueue {
   }
 
   private push(e: TimerEntry): void {
+    e.index = this.heap.length;
+    this.heap.push(e);
+    this.up(e.index);
+  }
+
+  private removeAt(i: number): void {
     const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
+    const e = h[i];
+    const last = h.pop()!;
+    e.index = -1;
+    if (i === h.length) return;
+    h[i] = last;
+    last.index = i;
+    if (!this.up(i)) this.down(i);
+  }
+
+  /** Sifts up; true if the entry moved. */
+  private up(i: number): boolean {
+    const h = this.heap;
+    const start = i;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      this.swap(i, p);
       i = p;
+    }
+    return i !== start;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && less(h[l], h[m])) m = l;
+      if (r < h.length && less(h[r], h[m])) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
     }
   }
 
-  private pop(): TimerEntry | undefined {
+  private swap(a: number, b: number): void {
     const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l], h[m])) m = l;
-        if (r < h.length && less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
+    const t = h[a];
+    h[a] = h[b];
+    h[b] = t;
+    h[a].index = a;
+    h[b].index = b;
   }
 }
 

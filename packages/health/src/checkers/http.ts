@@ -1,8 +1,10 @@
 // HTTP_GET and SSL_GET on undici: every url block is fetched on a fresh
-// connection (as keepalived does), and checked for status code, MD5 digest of
-// the body and regex. One undici Client per attempt, whose connector is bound
-// to the attempt's AbortSignal: a connect that hangs (SYN dropped) is torn down
-// at the deadline instead of lingering until the kernel gives up.
+// connection (as keepalived does: `Connection: close`), and checked for status
+// code, MD5 digest of the body and regex. Each checker keeps one undici Client
+// (building one per attempt costs more than the check); its connector makes
+// the socket itself and binds the connect to the running attempt's AbortSignal,
+// so a connect that hangs (SYN dropped) is torn down at the deadline instead of
+// lingering until the kernel gives up.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -25,8 +27,18 @@ interface PreparedUrl {
   servername?: string;
 }
 
+interface CheckerClient {
+  client: Client;
+  /** The attempt the next connect belongs to. */
+  signal: AbortSignal;
+  tls?: tls.ConnectionOptions;
+}
+
 export function httpCheck(): PollRunner {
   const prepared = new WeakMap<ResolvedChecker, PreparedUrl[]>();
+  // Weak: a checker removed from the scheduler takes its client with it (an idle
+  // client holds no socket: every request closes its connection).
+  const clients = new WeakMap<ResolvedChecker, CheckerClient>();
   const files = new Map<string, Buffer>();
   const file = (p: string) => {
     let b = files.get(p);
@@ -41,7 +53,7 @@ export function httpCheck(): PollRunner {
       const o = r.options as HttpCheckOptions;
       const ssl = r.type === 'SSL_GET';
       for (const u of urls) {
-        const res = await fetchOne(ctx, u, ssl ? tlsOptions(o, u, file) : undefined);
+        const res = await fetchOne(ctx, u, ssl ? tlsOptions(o, u, file) : undefined, clients);
         if (!res.ok) return res;
       }
       return { ok: true };
@@ -86,21 +98,36 @@ function tlsOptions(o: HttpCheckOptions, u: PreparedUrl, file: (p: string) => Bu
   };
 }
 
-async function fetchOne(ctx: CheckContext, u: PreparedUrl, tlsOpts: tls.ConnectionOptions | undefined): Promise<CheckResult> {
+async function fetchOne(
+  ctx: CheckContext,
+  u: PreparedUrl,
+  tlsOpts: tls.ConnectionOptions | undefined,
+  clients: WeakMap<ResolvedChecker, CheckerClient>,
+): Promise<CheckResult> {
   const { signal } = ctx;
   const conn = ctx.checker.connection!;
-  const origin = `${tlsOpts ? 'https' : 'http'}://${conn.family === 6 ? `[${conn.ip}]` : conn.ip}:${conn.port}`;
-  const client = new Client(origin, {
-    pipelining: 1,
-    connect: (_opts, cb) => {
-      connectTcp(conn, signal, tlsOpts).then(
-        (s) => cb(null, s),
-        (e: Error) => cb(e, null),
-      );
-    },
-  });
+  let cc = clients.get(ctx.checker);
+  if (!cc || cc.client.destroyed || cc.client.closed) {
+    const origin = `${tlsOpts ? 'https' : 'http'}://${conn.family === 6 ? `[${conn.ip}]` : conn.ip}:${conn.port}`;
+    const holder: CheckerClient = {
+      signal,
+      client: new Client(origin, {
+        pipelining: 1,
+        connect: (_opts, cb) => {
+          connectTcp(conn, holder.signal, holder.tls).then(
+            (s) => cb(null, s),
+            (e: Error) => cb(e, null),
+          );
+        },
+      }),
+    };
+    cc = holder;
+    clients.set(ctx.checker, cc);
+  }
+  cc.signal = signal;
+  cc.tls = tlsOpts;
   try {
-    const res = await client.request({
+    const res = await cc.client.request({
       path: u.url.path,
       method: 'GET',
       headers: { host: u.host, 'user-agent': 'KeepAliveClient' },
@@ -127,9 +154,12 @@ async function fetchOne(ctx: CheckContext, u: PreparedUrl, tlsOpts: tls.Connecti
     }
     return { ok: true };
   } catch (e) {
+    // An aborted or broken request can leave the client unusable: start afresh next time.
+    if (signal.aborted) {
+      clients.delete(ctx.checker);
+      cc.client.destroy().catch(() => {});
+    }
     return errorToResult(e, signal);
-  } finally {
-    client.destroy().catch(() => {});
   }
 }
 
