@@ -17,7 +17,7 @@ export interface DirectorOptions {
   check?: boolean;
   /** Leave the IPVS services in the kernel on stop (keepalived --dont-release-ipvs). */
   dontReleaseIpvs?: boolean;
-  /** Leave the VIPs on stop and send no priority-0 advert (keepalived --dont-release-vrrp). */
+  /** Leave the VIPs and virtual routes on stop and send no priority-0 advert (keepalived --dont-release-vrrp). */
   dontReleaseVrrp?: boolean;
   /** Run everything inside this network namespace (a path under /var/run/netns or /proc/PID/ns/net). */
   netns?: string;
@@ -72,7 +72,6 @@ export class Director extends EventEmitter<DirectorEvents> {
       drainTimeout: opts.drainTimeout ?? 60,
       verifyInterval: opts.verifyInterval ?? 60_000,
     };
-    if (this.opts.dontReleaseVrrp) this.log('warn', 'dont-release-vrrp: VIPs are released on stop all the same (not supported yet)', { event: 'unsupported' });
   }
 
   private log(level: DirectorLogEvent['level'], msg: string, fields: Record<string, unknown> = {}): void {
@@ -205,15 +204,15 @@ export class Director extends EventEmitter<DirectorEvents> {
       return;
     }
     this.state = 'stopping';
-    await this.teardown(this.opts.dontReleaseIpvs);
+    await this.teardown(this.opts.dontReleaseIpvs, this.opts.dontReleaseVrrp);
     this.state = 'stopped';
   }
 
-  private async teardown(keepIpvs: boolean): Promise<void> {
+  private async teardown(keepIpvs: boolean, keepVrrp = false): Promise<void> {
     const errors: Error[] = [];
     if (this.checks && this.config.global.lvsSyncDaemon) await this.checks.syncDaemon('none').catch(() => {});
     await Promise.all([
-      this.vrrp?.stop().catch((e: Error) => errors.push(e)),
+      this.vrrp?.stop(!keepVrrp).catch((e: Error) => errors.push(e)),
       this.checks?.stop(keepIpvs).catch((e: Error) => errors.push(e)),
       this.metrics.close(),
     ]);

@@ -92,8 +92,9 @@ export class VrrpSide extends EventEmitter<VrrpSideEvents> {
     return report;
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([...this.entries.values()].map((e) => e.instance.stop()));
+  /** `release: false` leaves the VIPs in place (keepalived --dont-release-vrrp). */
+  async stop(release = true): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.instance.stop({ release })));
   }
 
   instance(name: string): VrrpInstance | undefined {

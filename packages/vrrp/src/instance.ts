@@ -287,9 +287,19 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     this.link = undefined;
   }
 
-  /** Resigns (priority 0 advert when master), removes the VIPs we own, closes everything. */
-  async stop(): Promise<void> {
+  /**
+   * Resigns (priority 0 advert when master), removes the VIPs we own, closes everything.
+   * With `release: false` (keepalived --dont-release-vrrp) it only goes silent: VIPs,
+   * routes and firewall rules stay, no priority 0 is sent, no notify runs; the peers
+   * elect as after a crash, and the next start finds and cleans what was left.
+   */
+  async stop(opts: { release?: boolean } = {}): Promise<void> {
     if (!this.started || this.fsm.state === 'STOP') return;
+    if (opts.release === false) {
+      await this.chain;
+      this.teardown();
+      return;
+    }
     this.apply(this.fsm.stop());
     await this.chain;
     await this.notifyQueue.idle();

@@ -178,4 +178,35 @@ ${conf()}`;
     expect(ns.sh('ipvsadm -L --daemon').trim()).toBe('');
     expect(ns.sh('ip -o addr show dev v0')).not.toContain('10.40.0.100');
   });
+
+  it('dont-release-vrrp leaves the VIP on stop; the next start takes it over cleanly', async () => {
+    ns.sh('ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && ip addr add 10.41.0.1/24 dev v0');
+    const text = `
+vrrp_instance VI_K {
+  state MASTER
+  interface v0
+  virtual_router_id 78
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    10.41.0.100/24
+  }
+}`;
+    const vip = () => ns.sh('ip -o addr show dev v0').includes('10.41.0.100/24');
+    const a = director(text, { vrrp: true, check: false, dontReleaseVrrp: true });
+    await a.d.start();
+    await until('VI_K master', vip);
+    await a.d.stop();
+    expect(vip(), 'the VIP stays after a stop with dont-release-vrrp').toBe(true);
+
+    const b = director(text, { vrrp: true, check: false });
+    const states: string[] = [];
+    b.d.on('vrrpState', (e) => states.push(e.to));
+    await b.d.start();
+    expect(vip(), 'a VIP found at start is not ours as master: removed').toBe(false);
+    await until('VI_K master again', vip);
+    await b.d.stop();
+    expect(vip()).toBe(false);
+    expect(states).toEqual(['BACKUP', 'MASTER', 'STOP']);
+  });
 });
