@@ -29,7 +29,7 @@ import type {
   VrrpScript,
   VrrpSyncGroup,
 } from './model.js';
-import type { ConfigAst, ConfigNode } from './parser.js';
+import type { ConfigNode } from './parser.js';
 import type { Token } from './reader.js';
 import { Values, afterLast, familyOf, locOf } from './values.js';
 
@@ -309,14 +309,9 @@ export class Builder {
     this.sink.note('deprecated', node, `${node.keyword} is deprecated in keepalived: use '${use}' (read the same)`, node.keyword);
   }
 
-  build(ast: ConfigAst, files: string[]): KeepalivedConfig {
-    for (const node of ast.nodes) this.add(node);
-    return this.end(files);
-  }
-
   /**
-   * One top-level node with its block. Nodes may come one at a time while the file is still
-   * being read (parseConfig does so: the whole tree of a big config is never in memory).
+   * One top-level node with its block. Nodes come one at a time while the file is still
+   * being read (see parseConfig: the whole tree of a big config is never in memory).
    */
   add(node: ConfigNode): void {
     this.walk([node], TOP, undefined, 'top', 'the top level');
