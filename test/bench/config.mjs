@@ -5,12 +5,12 @@
 // imported is ~65 MB before the load). CPU time is printed too: on a busy host it moves
 // less than the wall time. For reference, `keepalived -t -f` on the same file (config
 // check: keepalived's parse of it), when keepalived and /usr/bin/time are installed.
-// Run: npm run bench -- config [runs]   (builds packages/director first; on the host, no lab).
+// Run: npm run bench -- config [runs] [--lab]   (builds packages/director first; on the host,
+// or with --lab inside the user-mode Linux lab, where lvsd runs and memory is dear).
 // Env: LVSD_BENCH_VS / LVSD_BENCH_RS change the size; LVSD_BENCH_NO_BUILD=1 skips the build.
 // Last line: `config: <ms> ms (<cpu> ms CPU), peak RSS <MB> MB (median of N runs, V virtual x R real servers)`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -38,7 +38,16 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const runs = Number(process.argv[2] ?? 5);
+const lab = process.argv.includes('--lab');
+const runs = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
+if (lab && !process.env.LVSD_LAB) {
+  execFileSync('npx', ['tsc', '-b', 'packages/director'], { cwd: ROOT, stdio: 'inherit' });
+  const { runInLab } = await import('../lab/run.mjs');
+  const env = { ...process.env, LVSD_BENCH_NO_BUILD: '1' };
+  const r = await runInLab({ command: [process.execPath, fileURLToPath(import.meta.url), String(runs), '--lab'], cwd: ROOT, mem: '1536M', env });
+  if (!r.ok && r.error) console.error(`lab: ${r.error}`);
+  process.exit(r.code);
+}
 const ip = (a, n) => `${a}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 const out = ['global_defs {\n  router_id bench\n}\n'];
 for (let i = 0; i < VS; i++) {
