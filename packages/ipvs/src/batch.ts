@@ -32,7 +32,7 @@ export class BatchChannel {
     this.fd = fd;
   }
 
-  static open(netns?: string | number): BatchChannel {
+  static open(netns?: string | number, rcvbuf = RCVBUF): BatchChannel {
     let nsfd: number | undefined;
     if (typeof netns === 'string') nsfd = openSync(netns, 'r');
     else nsfd = netns;
@@ -47,7 +47,7 @@ export class BatchChannel {
     try {
       native.bind(fd, sockaddrNl(0, 0));
       setBuf(fd, consts.SO_SNDBUFFORCE, consts.SO_SNDBUF, SNDBUF);
-      setBuf(fd, consts.SO_RCVBUFFORCE, consts.SO_RCVBUF, RCVBUF);
+      setBuf(fd, consts.SO_RCVBUFFORCE, consts.SO_RCVBUF, rcvbuf);
       tryOpt(fd, consts.SOL_NETLINK, consts.NETLINK_EXT_ACK, 1);
       tryOpt(fd, consts.SOL_NETLINK, consts.NETLINK_CAP_ACK, 1);
     } catch (e) {
@@ -162,7 +162,7 @@ export class BatchChannel {
       try {
         msgs = native.recvmsg(this.fd, 1);
       } catch (e) {
-        if ((e as { code?: string }).code === 'ENOBUFS') throw new NetlinkOverrunError();
+        if ((e as { code?: string }).code === 'ENOBUFS') throw this.overrun();
         throw wrapErrno(e, 'netlink recvmsg');
       }
       if (msgs.length === 0) {
@@ -189,6 +189,24 @@ export class BatchChannel {
     }
   }
 
+  /**
+   * The kernel dropped answers (ENOBUFS). Whatever is still queued belongs to the lost
+   * batch: discard it, so the caller's resync (a dump) starts on an empty socket.
+   */
+  private overrun(): NetlinkOverrunError {
+    for (let i = 0; i < 1_000_000; i++) {
+      let msgs;
+      try {
+        msgs = native.recvmsg(this.fd, 1024);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOBUFS') continue; // reported again: keep draining
+        break;
+      }
+      if (msgs.length === 0) break;
+    }
+    return new NetlinkOverrunError();
+  }
+
   private nextSeq(n: number): number {
     const s = this.seq;
     this.seq = (this.seq + n) & 0x3fffffff;
@@ -205,7 +223,7 @@ export class BatchChannel {
       try {
         msgs = native.recvmsg(this.fd, 256);
       } catch (e) {
-        if ((e as { code?: string }).code === 'ENOBUFS') throw new NetlinkOverrunError();
+        if ((e as { code?: string }).code === 'ENOBUFS') throw this.overrun();
         throw wrapErrno(e, 'netlink recvmsg');
       }
       for (const r of msgs) {

@@ -32,6 +32,12 @@ export interface IpvsClientOptions {
   /** Network namespace: a path (/var/run/netns/NAME, /proc/PID/ns/net) or an open fd. Default: the caller's. */
   netns?: string | number;
   signal?: AbortSignal;
+  /**
+   * Receive buffer of the batch socket in bytes (default 32 MiB). It holds the kernel's
+   * answers to failed operations of a batch; if they overflow it (ENOBUFS), the batch
+   * fails with LVSD_ERR_NETLINK_OVERRUN and IpvsTable resyncs by dumping.
+   */
+  rcvbuf?: number;
 }
 
 export interface CallOptions {
@@ -112,7 +118,7 @@ export class IpvsClient {
     }
     let bulk: BatchChannel;
     try {
-      bulk = BatchChannel.open(opts.netns);
+      bulk = BatchChannel.open(opts.netns, opts.rcvbuf);
     } catch (e) {
       sock.close();
       throw e;

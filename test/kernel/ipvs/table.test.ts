@@ -197,4 +197,26 @@ describe('IpvsTable', () => {
     await expect(t.apply([{ ...web(), scheduler: 'fastest' }])).rejects.toMatchObject({ code: 'LVSD_ERR_IPVS_INVALID', message: /scheduler/ });
     expect(c.counters.messages).toBe(sent);
   });
+
+  it('resyncs by dump when the answers of the kernel overflow the receive buffer (ENOBUFS)', async () => {
+    const small = await IpvsClient.open({ netns: ns.path, rcvbuf: 4096 });
+    try {
+      const big = (w: number): DesiredService => ({
+        protocol: 'tcp',
+        address: '10.0.0.1',
+        port: 80,
+        destinations: Array.from({ length: 600 }, (_, i) => ({ address: `10.9.${i >> 7}.${(i & 127) + 1}`, weight: w })),
+      });
+      const t = new IpvsTable(small);
+      await t.apply([big(1)]);
+      ns.sh('ipvsadm -D -t 10.0.0.1:80'); // behind the table's back: 600 edits will fail
+      const r = await t.apply([big(2)]);
+      // The failures overflowed the socket, so the table read the kernel again and re-created the service.
+      expect(r.dumped).toBe(true);
+      expect(r.ops.map((o) => o.kind)).toEqual(['add-service']);
+      expect(saved()).toEqual(viewOf([big(2)]));
+    } finally {
+      small.close();
+    }
+  });
 });
