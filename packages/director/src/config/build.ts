@@ -230,6 +230,8 @@ export class Builder {
     vrrpInstances: new Set<string>(),
     virtualServerGroups: new Set<string>(),
   };
+  /** FILE_CHECKs of the model's real servers, in model order: `finish` resolves their track_file (no walk over every real server). */
+  readonly fileChecks: Extract<Checker, { type: 'FILE_CHECK' }>[] = [];
 
   constructor(
     readonly sink: DiagnosticSink,
@@ -388,18 +390,13 @@ export class Builder {
         sd.syncId = inst.virtualRouterId;
       }
     }
-    for (const vs of c.virtualServers) {
-      for (const rs of vs.realServers) {
-        for (const chk of rs.checkers) {
-          if (chk.type !== 'FILE_CHECK') continue;
-          const f = files.get(chk.trackFile);
-          if (!f) {
-            this.sink.error('reference', chk.loc, `FILE_CHECK: track_file '${chk.trackFile}' is not defined by any track_file block`, 'track_file');
-          } else if (Number.isNaN(chk.weight)) {
-            chk.weight = f.weight;
-            chk.weightReverse = f.weightReverse;
-          }
-        }
+    for (const chk of this.fileChecks) {
+      const f = files.get(chk.trackFile);
+      if (!f) {
+        this.sink.error('reference', chk.loc, `FILE_CHECK: track_file '${chk.trackFile}' is not defined by any track_file block`, 'track_file');
+      } else if (Number.isNaN(chk.weight)) {
+        chk.weight = f.weight;
+        chk.weightReverse = f.weightReverse;
       }
     }
     const groups = new Map(c.virtualServerGroups.map((g) => [g.name, g]));
@@ -2278,6 +2275,8 @@ function finishVs(n: ConfigNode, c: VsCtx, b: Builder, title: string): void {
         if (!p.connectPortSet) ch.connectPort = p.checker.type === 'SMTP_CHECK' && r.rs.port === 0 ? 25 : r.rs.port;
       }
       r.rs.checkers.push(p.checker);
+      // Every real server kept here ends up in the model (pushed with its virtual server below).
+      if (p.checker.type === 'FILE_CHECK') b.fileChecks.push(p.checker);
     }
     weightSum += r.rs.weight;
     if (vs.sorryServer && vs.sorryServer.address === r.rs.address && vs.sorryServer.port === r.rs.port && vs.sorryServer.inhibit !== r.rs.inhibitOnFailure) {
