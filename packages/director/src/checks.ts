@@ -166,19 +166,24 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private desired(): DesiredService[] {
     const out: DesiredService[] = [];
     for (const st of this.vss.values()) {
-      if (st.dirty || !st.output) {
-        const d = evaluateQuorum(this.quorumConfig(st.vs), st.quorumUp, this.servers(st), { init: st.init, previousSorryActive: st.sorryActive });
-        if (d.transition) this.onQuorum(st, d.up, d.weightSum, d.sorryActive, d.transition);
-        st.quorumUp = d.up;
-        st.sorryActive = d.sorryActive;
-        st.init = false;
-        st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations));
-        st.dirty = false;
-      }
-      for (const svc of st.output) out.push(svc);
+      this.refresh(st);
+      for (const svc of st.output!) out.push(svc);
     }
     if (this.draining.size) this.addDraining(out);
     return out;
+  }
+
+  /** Recomputes one virtual server's part of the table if an event touched it; true if it did. */
+  private refresh(st: VsState): boolean {
+    if (!st.dirty && st.output) return false;
+    const d = evaluateQuorum(this.quorumConfig(st.vs), st.quorumUp, this.servers(st), { init: st.init, previousSorryActive: st.sorryActive });
+    if (d.transition) this.onQuorum(st, d.up, d.weightSum, d.sorryActive, d.transition);
+    st.quorumUp = d.up;
+    st.sorryActive = d.sorryActive;
+    st.init = false;
+    st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations));
+    st.dirty = false;
+    return true;
   }
 
   /** Real servers removed by a reload stay at weight 0 until their connections end. */
@@ -228,8 +233,25 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.applyQueued = true;
     setImmediate(() => {
       this.applyQueued = false;
-      this.applyNow().catch((e) => this.emit('error', e));
+      this.applyChanged().catch((e) => this.emit('error', e));
     });
+  }
+
+  /**
+   * After health events: only the services of the touched virtual servers go to the
+   * kernel, one by one (a few ms each), instead of comparing the whole table again.
+   * While real servers drain, the whole table is applied (rare: after a reload).
+   */
+  private applyChanged(): Promise<void> {
+    if (this.draining.size) return this.applyNow();
+    const run = this.applying.then(async () => {
+      if (!this.table) return;
+      const changed: DesiredService[] = [];
+      for (const st of this.vss.values()) if (this.refresh(st)) changed.push(...st.output!);
+      for (const svc of changed) this.emit('applied', await this.table.applyService(svc));
+    });
+    this.applying = run.catch(() => {});
+    return run;
   }
 
   private applyNow(signal?: AbortSignal): Promise<void> {
