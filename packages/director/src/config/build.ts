@@ -230,6 +230,7 @@ export class Builder {
     vrrpInstances: new Set<string>(),
     virtualServerGroups: new Set<string>(),
   };
+  private readonly suggestions = new Map<string, string | undefined>();
   /** FILE_CHECKs of the model's real servers, in model order: `finish` resolves their track_file (no walk over every real server). */
   readonly fileChecks: Extract<Checker, { type: 'FILE_CHECK' }>[] = [];
 
@@ -294,13 +295,20 @@ export class Builder {
       );
       return;
     }
-    const hint = suggest(node.keyword, block);
+    const hint = this.suggestion(node.keyword, block);
     this.sink.warn(
       'unknown-keyword',
       node,
       `unknown keyword '${node.keyword}' in ${where}${hint ? ` (did you mean '${hint}'?)` : ''} - ignored`,
       node.keyword,
     );
+  }
+
+  /** suggest(), once per block and word: a config may repeat the same unknown word in every block. */
+  private suggestion(word: string, block: string): string | undefined {
+    const key = `${block} ${word}`;
+    if (!this.suggestions.has(key)) this.suggestions.set(key, suggest(word, block));
+    return this.suggestions.get(key);
   }
 
   noteIgnored(node: ConfigNode, why: string): void {
