@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genhash, resolveCheckerOptions } from '@lvsd/health';
+import { genhash, resolveCheckerOptions, HealthChecker, type HealthEvent } from '@lvsd/health';
 import { runOnce } from './helpers.js';
 
 const closers: (() => void)[] = [];
@@ -139,6 +139,35 @@ describe('HTTP_GET on loopback', () => {
     expect(hosts.at(-1)).toBe(`www.example.test:${port}`);
     await get([{ path: '/ok' }]);
     expect(hosts.at(-1)).toBe(`127.0.0.1:${port}`);
+  });
+
+  it('the whole engine, reusing its client across attempts: up, down on 503, up again', async () => {
+    let code = 200;
+    let served = 0;
+    const srv = http.createServer((_req, res) => (served++, (res.statusCode = code), res.end('x')));
+    const p = await listen(srv);
+    const hc = new HealthChecker();
+    const events: HealthEvent[] = [];
+    let oks = 0;
+    hc.on('change', (e) => events.push(e));
+    hc.on('check', (e) => e.result.ok && oks++);
+    hc.add({ id: 'web', address: '127.0.0.1', port: p, checkers: [{ checker: 'HTTP_GET', url: [{ path: '/' }], delay_loop: 0.03, delay_before_retry: 0.03, retry: 1, warmup: 0, connect_timeout: 1 }] });
+    hc.start();
+    const until = async (f: () => boolean) => {
+      for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => oks >= 5);
+    expect(events).toEqual([]);
+    code = 503;
+    await until(() => events.length >= 1);
+    code = 200;
+    await until(() => events.length >= 2);
+    hc.stop();
+    expect(events.map((e) => [e.type, 'reason' in e ? e.reason : ''])).toEqual([
+      ['down', 'status 503'],
+      ['up', ''],
+    ]);
+    expect(served).toBeGreaterThanOrEqual(8);
   });
 
   it('refused and reset', async () => {

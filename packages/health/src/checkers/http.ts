@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type tls from 'node:tls';
-import { Client } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { compileRegex, parseStatusCodes, type ResolvedChecker } from '../options.js';
 import type { CheckContext, PollRunner } from '../runner.js';
 import type { CheckResult, HttpCheckOptions, UrlOptions } from '../types.js';
@@ -126,41 +126,66 @@ async function fetchOne(
   }
   cc.signal = signal;
   cc.tls = tlsOpts;
-  try {
-    const res = await cc.client.request({
-      path: u.url.path,
-      method: 'GET',
-      headers: { host: u.host, 'user-agent': 'KeepAliveClient' },
-      reset: true,
-      signal,
-    });
-    const inRange = u.codes.some(([lo, hi]) => res.statusCode >= lo && res.statusCode <= hi);
-    if (!inRange) {
-      res.body.on('error', () => {}).destroy();
-      return failure('status', `status ${res.statusCode}`);
-    }
+  const client = cc.client;
+  // undici's dispatch API rather than request(): no body stream, no promise per
+  // chunk; the response is judged as it arrives.
+  return new Promise<CheckResult>((resolve) => {
+    let done = false;
+    let ctrl: Dispatcher.DispatchController | undefined;
     const md5 = u.digest ? createHash('md5') : undefined;
     const kept: Buffer[] | undefined = u.regex ? [] : undefined;
     let size = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      md5?.update(chunk);
-      if (kept && size < REGEX_LIMIT) kept.push(chunk);
-      size += chunk.length;
-    }
-    if (md5 && md5.digest('hex') !== u.digest) return failure('digest', 'digest mismatch');
-    if (u.regex && kept) {
-      const found = searchRegex(u, Buffer.concat(kept));
-      if (found === !!u.url.regex_no_match) return failure('regex', u.url.regex_no_match ? 'regex match' : 'regex miss');
-    }
-    return { ok: true };
-  } catch (e) {
-    // An aborted or broken request can leave the client unusable: start afresh next time.
-    if (signal.aborted) {
+    const finish = (r: CheckResult) => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const onAbort = () => {
+      finish(errorToResult(undefined, signal));
+      // An aborted exchange can leave the client mid-request: start afresh next time.
       clients.delete(ctx.checker);
-      cc.client.destroy().catch(() => {});
+      ctrl?.abort(new Error('aborted'));
+      client.destroy().catch(() => {});
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      client.dispatch(
+        { path: u.url.path, method: 'GET', headers: { host: u.host, 'user-agent': 'KeepAliveClient' }, reset: true },
+        {
+          onRequestStart(c) {
+            ctrl = c;
+          },
+          onResponseStart(c, statusCode) {
+            if (statusCode < 200) return; // 1xx: the real answer follows
+            if (!u.codes.some(([lo, hi]) => statusCode >= lo && statusCode <= hi)) {
+              finish(failure('status', `status ${statusCode}`));
+              c.abort(new Error('unwanted status'));
+            }
+          },
+          onResponseData(_c, chunk) {
+            md5?.update(chunk);
+            if (kept && size < REGEX_LIMIT) kept.push(chunk);
+            size += chunk.length;
+          },
+          onResponseEnd() {
+            if (md5 && md5.digest('hex') !== u.digest) return finish(failure('digest', 'digest mismatch'));
+            if (u.regex && kept) {
+              const found = searchRegex(u, Buffer.concat(kept));
+              if (found === !!u.url.regex_no_match) return finish(failure('regex', u.url.regex_no_match ? 'regex match' : 'regex miss'));
+            }
+            finish({ ok: true });
+          },
+          onResponseError(_c, err) {
+            finish(errorToResult(err, signal));
+          },
+        },
+      );
+    } catch (e) {
+      finish(errorToResult(e, signal));
     }
-    return errorToResult(e, signal);
-  }
+  });
 }
 
 function searchRegex(u: PreparedUrl, body: Buffer): boolean {
