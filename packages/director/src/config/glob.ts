@@ -110,14 +110,16 @@ export interface GlobResult {
 export function glob(fs: ConfigFs, pattern: string, cwd: string): GlobResult {
   const alternatives = expandBraces(pattern);
   const magic = alternatives.length > 1 || alternatives.some((a) => /(^|[^\\])[*?[]/.test(a));
-  const paths: string[] = [];
+  // A Set keeps the first occurrence of each path in order without a scan per path
+  // (a conf.d/*.conf glob may match thousands of files).
+  const paths = new Set<string>();
   for (const alt of alternatives) {
     const abs = posix.isAbsolute(alt) ? alt : posix.join(cwd, alt);
     const found = expandOne(fs, abs);
     found.sort();
-    for (const p of found) if (!paths.includes(p)) paths.push(p);
+    for (const p of found) paths.add(p);
   }
-  return { paths, magic };
+  return { paths: [...paths], magic };
 }
 
 function expandOne(fs: ConfigFs, abs: string): string[] {
