@@ -56,7 +56,7 @@ describe('MISC_CHECK runs real programs', () => {
 
   it('children a script forks are not left behind, and nothing becomes a zombie', async () => {
     const pids = join(dir, 'fork.pids');
-    const r = await runOnce({ checker: 'MISC_CHECK', misc_path: sh(`for i in 1 2 3; do sleep 30 & echo $! >> ${pids}; done; (sleep 30 &) ; exit 0`) }, rs);
+    const r = await runOnce({ checker: 'MISC_CHECK', misc_path: sh(`for i in 1 2 3; do sleep 29.9371 & echo $! >> ${pids}; done; (sleep 29.9371 &) ; exit 0`) }, rs);
     expect(r).toMatchObject({ ok: true });
     // Killed at once. Once the script exited they were init's children, and
     // reaping them is init's job (this sandbox's init does it lazily): what
@@ -69,7 +69,7 @@ describe('MISC_CHECK runs real programs', () => {
       .filter((p) => /^\d+$/.test(p))
       .filter((p) => {
         try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000' && alive(Number(p)) === 'running';
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000029.9371\u0000' && alive(Number(p)) === 'running';
         } catch {
           return false;
         }
