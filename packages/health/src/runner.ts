@@ -14,7 +14,9 @@ export interface CheckContext {
    * deadline. The attempt's AbortController is created only when `signal` is
    * first read; a checker on the hot path (TCP_CHECK) that only needs the
    * callback saves the ~4 us and the garbage an AbortController costs.
-   * Optional: a context made outside the scheduler may lack it.
+   * Optional: a context made outside the scheduler may lack it. One callback
+   * per attempt: a second call replaces the first; called at once if the
+   * attempt is already aborted.
    */
   onAbort?(fn: () => void): void;
 }

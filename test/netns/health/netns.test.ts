@@ -170,22 +170,49 @@ d('the engine against a flapping real server', () => {
       lab.nft('s', dropping ? 'table inet flap { chain in { type filter hook input priority 0; tcp dport 8095 tcp flags syn reject with tcp reset; } }' : 'delete table inet flap');
     }, 150);
     const hc = new HealthChecker();
-    const events: HealthEvent[] = [];
-    hc.on('change', (e) => events.push(e));
+    // One ordered stream of attempt results and state changes.
+    const stream: ({ kind: 'check'; ok: boolean } | { kind: 'event'; type: string })[] = [];
+    hc.on('check', (e) => stream.push({ kind: 'check', ok: e.result.ok }));
+    hc.on('change', (e) => stream.push({ kind: 'event', type: e.type }));
     // fall = retry + 1 = 3 consecutive failures; rise 3 consecutive successes
     hc.add({ id: 'rs', address: S4, port: 8095, checkers: [{ checker: 'TCP_CHECK', netns: lab.cPath, delay_loop: 0.1, delay_before_retry: 0.1, connect_timeout: 0.5, retry: 2, rise: 3, warmup: 0 }] });
-    let oks = 0;
-    let fails = 0;
-    hc.on('check', (e) => (e.result.ok ? oks++ : fails++));
     hc.start();
     await new Promise((res) => setTimeout(res, 3000));
     clearInterval(flip);
     hc.stop();
     if (dropping) lab.nft('s', 'delete table inet flap');
-    expect(oks).toBeGreaterThan(5);
-    expect(fails).toBeGreaterThan(5);
-    // the server flips every 150 ms (~1.5 checks): never 3 failures or 3 successes in a row
-    expect(events.filter((e) => e.type !== 'weight')).toEqual([]);
+    const checks = stream.filter((x) => x.kind === 'check') as { ok: boolean }[];
+    expect(checks.filter((c) => c.ok).length).toBeGreaterThan(5);
+    expect(checks.filter((c) => !c.ok).length).toBeGreaterThan(5);
+    // Whatever the timing did, every change must be earned: a down needs the 3
+    // failures before it in a row, an up the 3 successes before it.
+    // (keepalived: before the first success, one failure is enough.)
+    let fails = 0;
+    let oks = 0;
+    let seenOk = false;
+    let alive = true;
+    for (const x of stream) {
+      if (x.kind === 'check') {
+        if (x.ok) (oks++, (fails = 0), (seenOk = true));
+        else (fails++, (oks = 0));
+      } else if (x.type === 'down') {
+        expect(alive).toBe(true);
+        expect(fails).toBeGreaterThanOrEqual(seenOk ? 3 : 1);
+        alive = false;
+      } else if (x.type === 'up') {
+        expect(alive).toBe(false);
+        expect(oks).toBeGreaterThanOrEqual(3);
+        alive = true;
+      }
+    }
+    // With the server flipping every 150 ms that never happens: no change at all.
+    const maxRun = (ok: boolean) => {
+      let best = 0;
+      let cur = 0;
+      for (const c of checks) best = Math.max(best, (cur = c.ok === ok ? cur + 1 : 0));
+      return best;
+    };
+    if (maxRun(false) < 3 && checks[0]?.ok) expect(stream.filter((x) => x.kind === 'event')).toEqual([]);
   });
 });
 
