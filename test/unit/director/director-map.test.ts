@@ -148,3 +148,14 @@ describe('reload: what counts as unchanged', () => {
     expect(sameIgnoringLoc(a, changed)).toBe(false);
   });
 });
+
+describe('bad definitions', () => {
+  it('a definition that contains itself is an error on its line, not a hang', async () => {
+    const { parseConfig } = await import('../../../packages/director/src/config/index.js');
+    for (const def of ['$A=x ${A}', '$A=${A} ${A}', '$A=$B\n$B=$A']) {
+      const r = parseConfig(`${def}\nglobal_defs {\n router_id \${A}\n}\n`, { file: 'd.conf' });
+      expect(r.ok).toBe(false);
+      expect(r.diagnostics.find((d) => d.severity === 'error')).toMatchObject({ file: 'd.conf', message: expect.stringMatching(/expands into (itself|each other)/) });
+    }
+  });
+});

@@ -397,6 +397,7 @@ class Reader {
 
       if (text.includes('$')) {
         const r = this.substitute(text, cols, item);
+        if (r.endless) return;
         if (!r.replaced) break;
         const dec = decomment(r.text, r.cols);
         text = dec.text;
@@ -506,7 +507,7 @@ class Reader {
   }
 
   /** Expands `$NAME` and `${NAME}` as keepalived's replace_param() does. */
-  private substitute(text: string, compactCols: Cols, item: Item): { text: string; cols: number[]; replaced: boolean } {
+  private substitute(text: string, compactCols: Cols, item: Item): { text: string; cols: number[]; replaced: boolean; endless?: boolean } {
     // Expansion moves characters: per-character columns from here on (lines with `$` are few).
     let cols = expandCols(compactCols, text.length);
     let replaced = false;
@@ -548,9 +549,11 @@ class Reader {
       cols = [...cols.slice(0, pos), ...Array.from({ length: value.length }, () => refCol), ...cols.slice(pos + 1 + ref.length)];
       replaced = true;
       if (value.replace(/^[ \t]+/, '').startsWith('~')) break;
-      if (++guard > 1000) {
-        this.sink.error('definition', at(item, text, cols, pos), `definition '$${ref.name}' expands into itself`);
-        break;
+      // A definition that contains itself grows the line without end: stop at the first
+      // sign of it and drop the line, rather than expanding until memory runs out.
+      if (++guard > 1000 || text.length > 65536) {
+        this.sink.error('definition', at(item, text, cols, pos), `definition '$${ref.name}' expands into itself - line dropped`);
+        return { text, cols, replaced, endless: true };
       }
     }
     return { text, cols, replaced };
