@@ -182,8 +182,8 @@ describe('the daemon runner (fake Director)', () => {
 
     signals.emit('SIGUSR1');
     signals.emit('SIGUSR2');
-    expect(JSON.parse(readFileSync(join(tmp, 'lvsd.stats.json'), 'utf8'))).toEqual({ instances: [{ name: 'VI_1', state: 'MASTER' }] });
-    expect(readFileSync(join(tmp, 'lvsd.data'), 'utf8')).toContain('state = MASTER');
+    expect(JSON.parse(readFileSync(join(tmp, 'keepalived.stats.json'), 'utf8'))).toEqual({ instances: [{ name: 'VI_1', state: 'MASTER' }] });
+    expect(readFileSync(join(tmp, 'keepalived.data'), 'utf8')).toContain('state = MASTER');
 
     signals.emit('SIGTERM');
     expect(await done).toBe(0);

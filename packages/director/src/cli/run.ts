@@ -68,6 +68,8 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
   }
 
   const which = parts(opts);
+  /** The configuration running now (a reload replaces it). */
+  let current = first.config;
   let director: DirectorLike;
   try {
     director = await create(first.config, {
@@ -142,6 +144,7 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
       }
       try {
         await director.reload(r.config);
+        current = r.config;
         logger.info('reloaded', { event: 'reloaded' });
       } catch (e) {
         logger.error(`reload failed: ${(e as Error).message}`, { event: 'reload-failed', error: e });
@@ -151,9 +154,10 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
   const dump = (kind: 'data' | 'stats'): void => {
     try {
       const status = director.status();
-      const base = join(dumpDir, `lvsd.${kind}`);
-      writeFileSync(`${base}.json`, `${JSON.stringify(kind === 'data' ? { config: first.config, status } : status, null, 2)}\n`);
-      writeFileSync(base, renderText(kind === 'data' ? { status, config: first.config } : status));
+      // keepalived's file names, so tools that read /tmp/keepalived.data keep working.
+      const base = join(dumpDir, `keepalived.${kind}`);
+      writeFileSync(`${base}.json`, `${JSON.stringify(kind === 'data' ? { config: current, status } : status, null, 2)}\n`);
+      writeFileSync(base, renderText(kind === 'data' ? { status, config: current } : status));
       logger.info(`${kind} written to ${base} and ${base}.json`, { event: kind === 'data' ? 'data-dump' : 'stats-dump' });
     } catch (e) {
       logger.error(`cannot write ${kind} dump: ${(e as Error).message}`, { event: 'dump-failed' });
