@@ -311,13 +311,22 @@ for (const s of scenarios) {
     }
   }
   for (const name of ['keepalived', 'lvsd']) {
-    const rs = runs[name];
+    // A round where either checker got almost nothing served says nothing about
+    // CPU per check (the guest was stuck: it happens under 10,000 targets).
+    const good = (i) => runs.keepalived[i].checks >= 100 && runs.lvsd[i].checks >= 100;
+    const rs = runs[name].filter((_, i) => good(i));
+    const failedRounds = runs[name].length - rs.length;
+    if (!rs.length) {
+      results.push({ name, kind: s.kind, targets: s.n, rounds: 0, failedRounds, checksPerSec: 0, cpuPer1000: null, usPerCheck: null, usPerCheckRuns: [], peakRssMb: null, faultsPerCheck: null, syscallsPerCheck: light[name]?.syscallsPerCheck ?? null, syscallTop: null, syscallTargets: null, lightUsPerCheck: null });
+      continue;
+    }
     const m = (k) => median(rs.map((x) => x[k]));
     results.push({
       name,
       kind: s.kind,
       targets: s.n,
       rounds: rs.length,
+      failedRounds,
       checksPerSec: m('checksPerSec'),
       cpuPer1000: +m('cpuPer1000').toFixed(4),
       usPerCheck: +m('usPerCheck').toFixed(1),

@@ -37,15 +37,17 @@ const pad = (s, n) => String(s).padStart(n);
 console.log(`lab kernel ${res.kernel}, node ${res.node}, delay_loop 1; median of ${res.rounds} runs of ${res.window} s after ${res.warm} s warm-up`);
 console.log(`(syscalls/check and "light" us/check: a separate run on fewer real servers, under strace)`);
 console.log(`${'scenario'.padEnd(16)}${'impl'.padEnd(12)}${pad('checks/s', 9)}${pad('CPU s/1000', 11)}${pad('us/check', 9)}${pad('runs', 18)}${pad('syscalls', 9)}${pad('peak RSS MB', 12)}`);
+const fix = (v, d) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '-');
 for (const x of rows) {
+  if (x.failedRounds) console.log(`(${x.kind === 'http' ? 'HTTP_GET' : 'TCP_CHECK'} ${x.targets} ${x.name}: ${x.failedRounds} round(s) dropped: almost nothing served)`);
   console.log(
-    `${`${x.kind === 'http' ? 'HTTP_GET' : 'TCP_CHECK'} ${x.targets}`.padEnd(16)}${x.name.padEnd(12)}${pad(x.checksPerSec, 9)}${pad(x.cpuPer1000.toFixed(3), 11)}${pad(x.usPerCheck.toFixed(0), 9)}${pad(x.usPerCheckRuns.map((u) => u.toFixed(0)).join('/'), 18)}${pad(x.syscallsPerCheck ?? '-', 9)}${pad(x.peakRssMb, 12)}`,
+    `${`${x.kind === 'http' ? 'HTTP_GET' : 'TCP_CHECK'} ${x.targets}`.padEnd(16)}${x.name.padEnd(12)}${pad(x.checksPerSec, 9)}${pad(fix(x.cpuPer1000, 3), 11)}${pad(fix(x.usPerCheck, 0), 9)}${pad(x.usPerCheckRuns.map((u) => u.toFixed(0)).join('/'), 18)}${pad(x.syscallsPerCheck ?? '-', 9)}${pad(x.peakRssMb, 12)}`,
   );
 }
 const ratio = (kind, n) => {
   const l = rows.find((x) => x.name === 'lvsd' && x.kind === kind && x.targets === n);
   const k = rows.find((x) => x.name === 'keepalived' && x.kind === kind && x.targets === n);
-  return l && k ? l.usPerCheck / k.usPerCheck : NaN;
+  return l?.usPerCheck && k?.usPerCheck ? l.usPerCheck / k.usPerCheck : NaN;
 };
 for (const s of new Set(rows.map((x) => `${x.kind}:${x.targets}`))) {
   const [kind, n] = s.split(':');
