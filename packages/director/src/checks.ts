@@ -78,9 +78,6 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   ) {
     super();
     this.health.on('change', (e) => this.onHealth(e));
-    // A checker that cannot run at all surfaces as 'error' on some versions of the
-    // scheduler; listening keeps such an event from ever taking the process down.
-    (this.health as unknown as EventEmitter).on('error', (e: Error) => this.emit('error', e));
     this.vss = this.index(config);
   }
 
