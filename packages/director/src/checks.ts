@@ -4,7 +4,7 @@
 // the state between events and hands the result to the IpvsTable.
 import { EventEmitter } from 'node:events';
 import { evaluateQuorum, initialQuorumUp, HealthChecker, type HealthEvent, type HealthTarget, type QuorumConfig, type QuorumServer } from '@lvsd/health';
-import { IpvsClient, IpvsTable, serviceKeyString, type ApplyReport, type DesiredService } from '@lvsd/ipvs';
+import { IpvsApplyError, IpvsClient, IpvsTable, serviceKeyString, type ApplyReport, type DesiredService } from '@lvsd/ipvs';
 import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from './config/model.js';
 import { desiredService, destinationOf, realServerId, servicesOf, virtualServerId, type ServiceInstance } from './map/ipvs.js';
 import { healthTarget } from './map/health.js';
@@ -68,6 +68,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private vss = new Map<string, VsState>();
   private readonly draining = new Map<string, Draining>();
   private drainTimer: NodeJS.Timeout | undefined;
+  private drainBusy = false;
   private applyQueued = false;
   private applying: Promise<void> = Promise.resolve();
   private started = false;
@@ -125,7 +126,14 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.table.on('error', (e) => this.emit('error', e));
     this.health.apply(this.targets(this.config, this.vss));
     for (const st of this.vss.values()) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
-    await this.applyNow(signal);
+    try {
+      await this.applyNow(signal);
+    } catch (e) {
+      // As keepalived: a service the kernel refuses (a scheduler module missing...) is
+      // reported and the rest runs; the table retries it on the next apply or verify.
+      if (!(e instanceof IpvsApplyError)) throw e;
+      this.emit('error', e);
+    }
     this.health.start();
     this.table.start();
     this.started = true;
@@ -212,7 +220,10 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     const [vsId] = e.id.split(' -> ');
     const st = this.vss.get(vsId);
     const rs = st?.vs.realServers.find((r) => realServerId(st.id, r) === e.id);
-    const ev: RealServerEvent = { virtualServer: vsId, realServer: e.id.slice(vsId.length + 4), up: e.type !== 'down', weight: e.weight };
+    // A weight event can come just before a 'down' (the dynamic weight is reset first):
+    // report what the server is now, not "up".
+    const up = e.type === 'weight' ? (this.health.status(e.id)?.alive ?? true) : e.type === 'up';
+    const ev: RealServerEvent = { virtualServer: vsId, realServer: e.id.slice(vsId.length + 4), up, weight: e.weight };
     if (e.type === 'down') ev.reason = e.reason;
     else if (e.type === 'weight') ev.reason = e.reason;
     this.emit('realServer', ev);
@@ -226,7 +237,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
 
   /** Coalesces the events of one tick into one apply (one netlink batch). */
   private scheduleApply(): void {
-    if (this.applyQueued || !this.table) return;
+    if (this.applyQueued || !this.table || !this.started) return;
     this.applyQueued = true;
     setImmediate(() => {
       this.applyQueued = false;
@@ -243,9 +254,16 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     if (this.draining.size) return this.applyNow();
     const run = this.applying.then(async () => {
       if (!this.table) return;
-      const changed: DesiredService[] = [];
-      for (const st of this.vss.values()) if (this.refresh(st)) changed.push(...st.output!);
-      for (const svc of changed) this.emit('applied', await this.table.applyService(svc));
+      const changed: [VsState, DesiredService][] = [];
+      for (const st of this.vss.values()) if (this.refresh(st)) for (const svc of st.output!) changed.push([st, svc]);
+      for (const [st, svc] of changed) {
+        try {
+          this.emit('applied', await this.table.applyService(svc));
+        } catch (e) {
+          st.dirty = true; // sent again with the next event, and repaired by verify()
+          this.emit('error', e as Error);
+        }
+      }
     });
     this.applying = run.catch(() => {});
     return run;
@@ -268,28 +286,42 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
    */
   async reload(config: KeepalivedConfig): Promise<void> {
     const next = this.index(config);
+    const targets = this.targets(config, next); // validated before anything changes
     for (const [id, st] of this.vss) {
       const after = next.get(id);
+      if (!after) continue; // a removed virtual server goes whole, with its real servers
       for (const rs of st.vs.realServers) {
         const rsId = realServerId(id, rs);
-        const kept = after?.vs.realServers.some((r) => realServerId(id, r) === rsId);
-        if (!kept && after) this.draining.set(rsId, { vsId: id, rsId, rs, instances: after.instances, since: Date.now() });
+        if (!after.vs.realServers.some((r) => realServerId(id, r) === rsId)) {
+          this.draining.set(rsId, { vsId: id, rsId, rs, instances: st.instances, since: Date.now() });
+        }
       }
     }
-    // A drained server that comes back is simply live again.
     for (const [rsId, d] of this.draining) {
-      if (next.get(d.vsId)?.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId)) this.draining.delete(rsId);
+      const vs = next.get(d.vsId);
+      // Its virtual server is gone: nothing left to drain into. Back in the config: live again.
+      if (!vs || vs.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId)) this.draining.delete(rsId);
     }
     this.config = config;
     this.vss = next;
-    this.health.apply(this.targets(config, next));
+    this.health.apply(targets);
+    for (const st of next.values()) if (st.init) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
     this.table?.own(this.ownedKeys());
+    if (this.draining.size && !this.drainTimer) this.drainTimer = setInterval(() => this.drainTick(), 1000);
     await this.applyNow();
-    if (this.draining.size && !this.drainTimer) this.drainTimer = setInterval(() => void this.checkDrains(), 1000);
+  }
+
+  /** One drain check at a time; a failure is reported, never thrown out of a timer. */
+  private drainTick(): void {
+    if (this.draining.size === 0 || this.drainBusy) return;
+    this.drainBusy = true;
+    this.checkDrains()
+      .catch((e) => this.emit('error', e))
+      .finally(() => (this.drainBusy = false));
   }
 
   private async checkDrains(): Promise<void> {
-    if (!this.client) return;
+    if (!this.client || !this.started) return;
     for (const [rsId, d] of [...this.draining]) {
       const timedOut = Date.now() - d.since >= this.opts.drainTimeout * 1000;
       let active = 0;
@@ -313,41 +345,40 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       clearInterval(this.drainTimer);
       this.drainTimer = undefined;
     }
+    if (!this.started) return;
     await this.applyNow();
     this.table?.own(this.ownedKeys());
   }
 
   /** Stops the checkers; removes every service this director owns unless `keepIpvs`. */
   async stop(keepIpvs: boolean): Promise<void> {
+    this.started = false; // in-flight drain checks and health events stop here
     if (this.drainTimer) clearInterval(this.drainTimer);
     this.drainTimer = undefined;
     this.health.stop();
     this.table?.stop();
     await this.applying;
-    if (this.table && !keepIpvs) {
-      this.vss = new Map();
-      this.draining.clear();
-      await this.table.apply([]);
+    const table = this.table;
+    try {
+      if (table && !keepIpvs) {
+        this.vss = new Map();
+        this.draining.clear();
+        await table.apply([]);
+      }
+    } finally {
+      this.client?.close();
+      this.client = undefined;
+      this.table = undefined;
     }
-    this.client?.close();
-    this.client = undefined;
-    this.table = undefined;
-    this.started = false;
   }
 
   /** Starts or stops the IPVS sync daemon (lvs_sync_daemon follows a VRRP instance). */
   async syncDaemon(state: 'master' | 'backup' | 'none'): Promise<void> {
     const cfg = this.config.global.lvsSyncDaemon;
     if (!cfg || !this.client) return;
-    const other = state === 'master' ? 'backup' : 'master';
     const current = await this.client.listDaemons();
-    if (current.some((d) => d.state === other)) await this.client.stopDaemon(other);
-    if (state === 'none') {
-      if (current.some((d) => d.state === 'master' || d.state === 'backup')) {
-        for (const d of current) await this.client.stopDaemon(d.state);
-      }
-      return;
-    }
+    for (const d of current) if (d.state !== state) await this.client.stopDaemon(d.state);
+    if (state === 'none') return;
     if (current.some((d) => d.state === state)) return;
     await this.client.startDaemon({
       state,

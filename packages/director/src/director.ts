@@ -84,10 +84,22 @@ export class Director extends EventEmitter<DirectorEvents> {
     if (this.listenerCount('error')) this.emit('error', e);
   }
 
+  /** start, reload and stop run one after the other: a stop during a start waits for it. */
+  private lifecycle: Promise<unknown> = Promise.resolve();
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(fn);
+    this.lifecycle = run.catch(() => {});
+    return run;
+  }
+
   /** Starts the configured parts. Rejects (and leaves nothing running) if one cannot start. */
-  async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
-    if (this.state !== 'new') throw new LvsdError('LVSD_ERR_DIRECTOR_STATE', `start() in state ${this.state}`);
+  start(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.state !== 'new') return Promise.reject(new LvsdError('LVSD_ERR_DIRECTOR_STATE', `start() in state ${this.state}`));
     this.state = 'starting';
+    return this.serial(() => this.doStart(opts));
+  }
+
+  private async doStart(opts: { signal?: AbortSignal }): Promise<void> {
     try {
       if (this.opts.check) {
         // Each part is loaded only when it runs: `lvsd -C` never loads VRRP, `-P` never
@@ -109,7 +121,9 @@ export class Director extends EventEmitter<DirectorEvents> {
       this.state = 'running';
     } catch (e) {
       this.state = 'stopping';
-      await this.teardown(false).catch(() => {});
+      // The IPVS table stays: a restart may have adopted a table carrying traffic, and
+      // a failed start must not drop it (stop() or the next start deals with it).
+      await this.teardown(true, this.opts.dontReleaseVrrp).catch(() => {});
       this.state = 'stopped';
       throw e;
     }
@@ -167,18 +181,34 @@ export class Director extends EventEmitter<DirectorEvents> {
     const sd = this.config.global.lvsSyncDaemon;
     if (!sd || sd.vrrpInstance !== e.instance || !this.checks) return;
     const want = e.to === 'MASTER' ? 'master' : e.to === 'STOP' ? 'none' : 'backup';
-    this.checks.syncDaemon(want).then(
-      () => this.log('info', `IPVS sync daemon: ${want}`, { event: 'sync-daemon', state: want }),
-      (err: Error) => this.fail('sync-daemon', err),
-    );
+    this.syncWanted = want;
+    // One change at a time, and always toward the latest state: a quick
+    // BACKUP -> MASTER -> BACKUP must end with the backup daemon.
+    const checks = this.checks;
+    this.syncChain = this.syncChain.then(async () => {
+      if (this.syncWanted !== want) return;
+      try {
+        await checks.syncDaemon(want);
+        this.log('info', `IPVS sync daemon: ${want}`, { event: 'sync-daemon', state: want });
+      } catch (err) {
+        this.fail('sync-daemon', err as Error);
+      }
+    });
   }
+
+  private syncWanted: 'master' | 'backup' | 'none' | undefined;
+  private syncChain: Promise<void> = Promise.resolve();
 
   /**
    * Moves to a new configuration with the smallest change: unchanged VRRP instances
    * keep their state, unchanged services and real servers are not touched in the
    * kernel, removed real servers are drained before deletion.
    */
-  async reload(config: KeepalivedConfig): Promise<void> {
+  reload(config: KeepalivedConfig): Promise<void> {
+    return this.serial(() => this.doReload(config));
+  }
+
+  private async doReload(config: KeepalivedConfig): Promise<void> {
     if (this.state !== 'running') throw new LvsdError('LVSD_ERR_DIRECTOR_STATE', `reload() in state ${this.state}`);
     const prev = this.config;
     this.config = config;
@@ -198,19 +228,25 @@ export class Director extends EventEmitter<DirectorEvents> {
   }
 
   /** Releases what the director holds: priority-0 adverts and VIPs, IPVS services (unless told to keep them). */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'new') {
+  stop(): Promise<void> {
+    return this.serial(async () => {
+      if (this.state === 'stopped' || this.state === 'new') {
+        this.state = 'stopped';
+        return;
+      }
+      this.state = 'stopping';
+      await this.teardown(this.opts.dontReleaseIpvs, this.opts.dontReleaseVrrp);
       this.state = 'stopped';
-      return;
-    }
-    this.state = 'stopping';
-    await this.teardown(this.opts.dontReleaseIpvs, this.opts.dontReleaseVrrp);
-    this.state = 'stopped';
+    });
   }
 
   private async teardown(keepIpvs: boolean, keepVrrp = false): Promise<void> {
     const errors: Error[] = [];
-    if (this.checks && this.config.global.lvsSyncDaemon) await this.checks.syncDaemon('none').catch(() => {});
+    if (this.checks && this.config.global.lvsSyncDaemon && this.syncWanted !== undefined) {
+      this.syncWanted = 'none';
+      await this.syncChain;
+      await this.checks.syncDaemon('none').catch(() => {});
+    }
     await Promise.all([
       this.vrrp?.stop(!keepVrrp).catch((e: Error) => errors.push(e)),
       this.checks?.stop(keepIpvs).catch((e: Error) => errors.push(e)),

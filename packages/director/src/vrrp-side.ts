@@ -42,10 +42,11 @@ export class VrrpSide extends EventEmitter<VrrpSideEvents> {
   }
 
   private buildGroups(config: KeepalivedConfig): VrrpSyncGroup[] {
+    const fifo = (config.global.vrrpNotifyFifo ?? config.global.notifyFifo)?.path;
     return config.vrrpSyncGroups.map(
       (g) =>
         new VrrpSyncGroup(
-          { name: g.name, ...notifyScripts(g.notify) },
+          { name: g.name, ...notifyScripts(g.notify), ...(fifo ? { notifyFifo: fifo } : {}) },
           g.group.map((n) => this.entries.get(n)?.instance).filter((i): i is VrrpInstance => !!i),
         ),
     );
@@ -61,12 +62,19 @@ export class VrrpSide extends EventEmitter<VrrpSideEvents> {
   async reload(config: KeepalivedConfig): Promise<{ kept: string[]; replaced: string[]; added: string[]; removed: string[] }> {
     const want = this.wanted(config);
     const groupPrint = JSON.stringify(config.vrrpSyncGroups.map((g) => [g.name, g.group, g.notify]));
-    const grouped = new Set(config.vrrpSyncGroups.flatMap((g) => g.group));
+    const grouped = new Set([...this.config.vrrpSyncGroups, ...config.vrrpSyncGroups].flatMap((g) => g.group));
+    const changed = (name: string) => {
+      const e = this.entries.get(name);
+      const next = want.get(name);
+      return !e || !next || JSON.stringify(next) !== e.fingerprint;
+    };
+    // A sync group's members are bound to its object: when a group or any member
+    // changes, every grouped instance is replaced and the groups are built again.
+    const regroup = groupPrint !== this.groupPrint || [...grouped].some(changed);
     const report = { kept: [] as string[], replaced: [] as string[], added: [] as string[], removed: [] as string[] };
     for (const [name, e] of [...this.entries]) {
       const next = want.get(name);
-      const same = next && JSON.stringify(next) === e.fingerprint && (groupPrint === this.groupPrint || !grouped.has(name));
-      if (same) {
+      if (!changed(name) && !(regroup && grouped.has(name))) {
         report.kept.push(name);
         continue;
       }
@@ -84,11 +92,17 @@ export class VrrpSide extends EventEmitter<VrrpSideEvents> {
       fresh.push(inst);
     }
     this.config = config;
-    if (groupPrint !== this.groupPrint) {
+    if (regroup) {
       this.groups = this.buildGroups(config);
       this.groupPrint = groupPrint;
     }
-    await Promise.all(fresh.map((i) => i.start()));
+    const started = await Promise.allSettled(fresh.map((i) => i.start()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Not kept as if it were running: the next reload starts it again.
+      for (const [name, e] of this.entries) if (fresh.includes(e.instance) && e.instance.state === 'INIT') this.entries.delete(name);
+      throw failed.reason;
+    }
     return report;
   }
 
