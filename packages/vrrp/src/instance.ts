@@ -48,6 +48,8 @@ export interface VrrpInstanceEvents {
   priorityChange: [{ from: number; to: number }];
   /** Sync groups: our timer expired, the group decides. */
   wantMaster: [];
+  /** The instance's own faults (interface, trackers) changed. */
+  faultsChanged: [string[]];
   notify: [NotifyResult];
   warning: [string];
   /** A failure the instance survived (a netlink call, a send). Without a listener it goes to 'warning'. */
@@ -445,6 +447,19 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   }
 
   private apply(actions: FsmAction[]): void {
+    this.applyActions(actions);
+    // A sync group must hear when a member's own faults clear even if its state does not
+    // change (it may still be held in FAULT by the group): tell it on every change.
+    const sig = this.faults.join('|');
+    if (sig !== this.faultSig) {
+      this.faultSig = sig;
+      this.emit('faultsChanged', this.faults);
+    }
+  }
+
+  private faultSig = '';
+
+  private applyActions(actions: FsmAction[]): void {
     for (const a of actions) {
       switch (a.type) {
         case 'setTimer': {

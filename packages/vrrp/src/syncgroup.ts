@@ -38,6 +38,7 @@ export class VrrpSyncGroup extends EventEmitter<VrrpSyncGroupEvents> {
       m.joinSyncGroup();
       m.on('wantMaster', () => this.maybeMaster());
       m.on('stateChange', (e) => this.onMember(m, e.from, e.to, e.reason));
+      m.on('faultsChanged', () => this.onFaults());
     }
   }
 
@@ -77,6 +78,11 @@ export class VrrpSyncGroup extends EventEmitter<VrrpSyncGroupEvents> {
       }
     }
     this.update();
+  }
+
+  /** When no member has a fault of its own any more, the group releases all of them. */
+  private onFaults(): void {
+    if (this.members.every((x) => x.faults.length === 0)) for (const o of this.members) o.setFault(this.faultKey, false);
   }
 
   private update(): void {

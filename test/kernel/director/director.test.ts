@@ -1,6 +1,7 @@
 // The Director against the lab kernel: adoption on restart, minimal reloads,
 // drain of a removed real server, ownership, quorum and the sorry server.
 import type { ApplyReport } from '@lvsd/ipvs';
+import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Director, parseConfigOrThrow } from '@lvsd/director';
 import { useNetns } from '../helpers';
@@ -208,5 +209,69 @@ vrrp_instance VI_K {
     await b.d.stop();
     expect(vip()).toBe(false);
     expect(states).toEqual(['BACKUP', 'MASTER', 'STOP']);
+  });
+
+  it('a start that fails leaves the IPVS table it adopted in place', async () => {
+    const a = director(conf(), { dontReleaseIpvs: true });
+    await a.d.start();
+    const before = table();
+    await a.d.stop();
+    const blocker = await new Promise<Server>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => resolve(srv));
+    });
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      const b = director(conf(), { metricsPort: port });
+      await expect(b.d.start()).rejects.toThrow(/EADDRINUSE/);
+      expect(table(), 'traffic keeps flowing through the adopted table').toBe(before);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('sync group: after a reload that changes one member, and after a link flap, both members become master again', async () => {
+    ns.sh('ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && ip addr add 10.42.0.1/24 dev v0');
+    const text = (prio: number) => `
+vrrp_sync_group G {
+  group {
+    VI_A
+    VI_B
+  }
+}
+vrrp_instance VI_A {
+  interface v0
+  virtual_router_id 81
+  priority ${prio}
+  advert_int 1
+  virtual_ipaddress {
+    10.42.0.101/24
+  }
+}
+vrrp_instance VI_B {
+  interface v0
+  virtual_router_id 82
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    10.42.0.102/24
+  }
+}`;
+    const both = () => {
+      const out = ns.sh('ip -o addr show dev v0');
+      return out.includes('10.42.0.101/24') && out.includes('10.42.0.102/24');
+    };
+    const a = director(text(100), { vrrp: true, check: false });
+    await a.d.start();
+    await until('both VIPs', both);
+    await a.d.reload(parseConfigOrThrow(text(120), { file: 'test.conf' }));
+    await until('both VIPs again after the reload', both, 20_000);
+    // An election after the reload goes through the group: both must win it again.
+    ns.sh('ip link set v0 down');
+    await until('FAULT drops the VIPs', () => !ns.sh('ip -o addr show dev v0').includes('10.42.0.102'), 20_000);
+    ns.sh('ip link set v0 up');
+    await until('both VIPs after the link came back', both, 20_000);
+    const st = a.d.status().vrrp.map((v) => [v.name, v.state, v.priority]);
+    expect(st).toEqual(expect.arrayContaining([['VI_A', 'MASTER', 120], ['VI_B', 'MASTER', 100]]));
   });
 });
