@@ -68,7 +68,11 @@ export class DirectorMetrics {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        server.on('error', () => {}); // a later socket error must not take the director down
+        resolve((server.address() as { port: number }).port);
+      });
     });
   }
 
