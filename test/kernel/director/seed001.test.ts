@@ -13,9 +13,9 @@ it('runs the seed 001 scenario', () => {
   assertInLab();
   const result = `/tmp/seed001-${process.pid}.json`;
   const r = spawnSync(process.execPath, [`${root}test/demo/seed001.mjs`], {
-    env: { ...process.env, LVSD_DEMO_RESULT: result, LVSD_DEMO_DIR: `/tmp/seed001-${process.pid}` },
+    env: { ...process.env, LVSD_DEMO_SLACK: '4', LVSD_DEMO_RESULT: result, LVSD_DEMO_DIR: `/tmp/seed001-${process.pid}` },
     encoding: 'utf8',
-    timeout: 280_000,
+    timeout: 560_000,
   });
   const out = `${r.stdout}\n${r.stderr}`;
   const { code, results } = JSON.parse(readFileSync(result, 'utf8')) as { code: number; results: { name: string; ok: boolean }[] };
@@ -33,4 +33,4 @@ it('runs the seed 001 scenario', () => {
     ]),
   );
   expect(results.every((x) => x.ok)).toBe(true);
-}, 300_000);
+}, 600_000);

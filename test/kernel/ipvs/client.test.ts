@@ -141,7 +141,7 @@ describe('destinations', () => {
     await c.addDestination(key, { address: '192.0.2.10', forwardingMethod: 'route' });
     // A local client's SYNs to the VIP pass IPVS (LOCAL_OUT) and go out on the dummy link,
     // where nobody answers: enough to count connections, packets and bytes.
-    ns.sh(`for i in 1 2 3; do timeout 1 bash -c 'exec 3<>/dev/tcp/10.0.0.1/80' 2>/dev/null; done; true`);
+    ns.sh(`for i in 1 2 3; do timeout 3 bash -c 'exec 3<>/dev/tcp/10.0.0.1/80' 2>/dev/null; done; true`);
     const svc = await c.getService(key);
     const [dest] = await c.listDestinations(key);
     const st = parseStats(ns.sh('ipvsadm -Ln --stats --exact'));

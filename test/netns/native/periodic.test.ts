@@ -16,8 +16,8 @@ describe('PeriodicSender', () => {
       while (Date.now() - t0 < 500) {
         /* a blocked event loop */
       }
+      sender.stop(); // joins the thread: nothing is sent after this
       const got = rx.drain(1000);
-      sender.stop();
       // 500 ms / 20 ms = 25 sends; allow scheduling slack but not a stall.
       expect(got.length).toBeGreaterThanOrEqual(20);
       expect(got[0].data.toString()).toBe('advert');
