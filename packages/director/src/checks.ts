@@ -391,10 +391,6 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     });
   }
 
-  get running(): boolean {
-    return this.started;
-  }
-
   status() {
     const services = (this.table?.snapshot() ?? []).map(({ service: s, destinations }) => ({
       service: serviceKeyString(s),
