@@ -5,6 +5,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { IpvsClient } from '../../packages/ipvs/dist/index.js';
+import { Rtnl } from '../../packages/vrrp/dist/rtnl.js';
 
 export const VIP1 = '172.18.200.6';
 export const VIP2 = '172.18.200.5';
@@ -37,6 +39,42 @@ export class Seed001 {
     this.bridge = `br-${this.id}`;
     this.children = new Set();
     this.http = {};
+    this.handles = new Map();
+  }
+
+  // Polls read the kernel over netlink, in this process: spawning ip or ipvsadm from
+  // node costs ~260 ms of the lab's one CPU each, and polling with spawns starved the
+  // very daemons being watched. Printed tables still come from ipvsadm itself.
+  async handle(director) {
+    let h = this.handles.get(director);
+    if (!h) {
+      const path = `/var/run/netns/${this.ns[director]}`;
+      h = { ipvs: await IpvsClient.open({ netns: path }), rtnl: Rtnl.open(path) };
+      this.handles.set(director, h);
+    }
+    return h;
+  }
+
+  /** The VIPs on the director's interface, read over rtnetlink. */
+  async vipsNow(director) {
+    const { rtnl } = await this.handle(director);
+    const link = await rtnl.link(DIRECTOR_IF);
+    const addrs = new Set((await rtnl.addresses(link.index)).map((a) => a.address));
+    return [VIP1, VIP2].filter((v) => addrs.has(v));
+  }
+
+  /** The director's IPVS table in `ipvsadm -Sn` form (TCP/UDP services), read over generic netlink. */
+  async ipvsNow(director) {
+    const { ipvs } = await this.handle(director);
+    const flag = { tcp: '-t', udp: '-u', sctp: '--sctp-service' };
+    const fwd = { route: '-g', masq: '-m', tunnel: '-i' };
+    const lines = [];
+    for (const { service: s, destinations } of (await ipvs.dumpTable()).services) {
+      const key = s.fwmark ? `-f ${s.fwmark}` : `${flag[s.protocol]} ${s.address}:${s.port}`;
+      lines.push(`-A ${key} -s ${s.scheduler}`);
+      for (const d of destinations) lines.push(`-a ${key} -r ${d.address}:${d.port} ${fwd[d.forwardingMethod] ?? ''} -w ${d.weight}`);
+    }
+    return lines.sort().join('\n');
   }
 
   up() {
@@ -165,6 +203,11 @@ export class Seed001 {
   }
 
   async down() {
+    for (const h of this.handles.values()) {
+      h.ipvs.close();
+      h.rtnl.close();
+    }
+    this.handles.clear();
     for (const c of [...this.children]) c.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 50));
     for (const ns of Object.values(this.ns)) {

@@ -3,7 +3,7 @@
 // functions (map/ipvs.ts, @lvsd/health's evaluateQuorum); this class only keeps
 // the state between events and hands the result to the IpvsTable.
 import { EventEmitter } from 'node:events';
-import { evaluateQuorum, initialQuorumUp, HealthChecker, type HealthEvent, type HealthTarget, type QuorumConfig, type QuorumServer } from '@lvsd/health';
+import { evaluateQuorum, initialQuorumUp, HealthChecker, type CheckerType, type HealthEvent, type HealthTarget, type QuorumConfig, type QuorumServer } from '@lvsd/health';
 import { IpvsApplyError, IpvsClient, IpvsTable, serviceKeyString, type ApplyReport, type DesiredService } from '@lvsd/ipvs';
 import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from './config/model.js';
 import { desiredService, destinationOf, realServerId, servicesOf, virtualServerId, type ServiceInstance } from './map/ipvs.js';
@@ -126,6 +126,10 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.table.on('error', (e) => this.emit('error', e));
     this.health.apply(this.targets(this.config, this.vss));
     for (const st of this.vss.values()) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
+    // The HTTP client is loaded now, before VRRP starts: loaded by the first check it
+    // kept the event loop busy for seconds in the lab, and a backup's master-down
+    // timer fired that much late.
+    await this.health.load();
     try {
       await this.applyNow(signal);
     } catch (e) {
@@ -285,6 +289,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
    * real servers keep their state, removed real servers are drained first.
    */
   async reload(config: KeepalivedConfig): Promise<void> {
+    // Before any state is read: events arriving during this await must not be lost.
+    await this.health.load(checkerTypes(config));
     const next = this.index(config);
     const targets = this.targets(config, next); // validated before anything changes
     for (const [id, st] of this.vss) {
@@ -430,4 +436,10 @@ export function sameIgnoringLoc(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   for (const k of ka) if (!sameIgnoringLoc((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   return true;
+}
+
+function checkerTypes(config: KeepalivedConfig): Set<CheckerType> {
+  const out = new Set<CheckerType>();
+  for (const vs of config.virtualServers) for (const rs of vs.realServers) for (const c of rs.checkers) out.add(c.type);
+  return out;
 }

@@ -7,7 +7,7 @@ import type { StateChangeEvent } from '@lvsd/vrrp';
 import type { ApplyReport } from '@lvsd/ipvs';
 import type { CheckSide, QuorumEvent, RealServerEvent } from './checks.js';
 import type { KeepalivedConfig } from './config/model.js';
-import { DirectorMetrics } from './metrics.js';
+import type { DirectorMetrics } from './metrics.js';
 import type { VrrpSide } from './vrrp-side.js';
 
 export interface DirectorOptions {
@@ -25,6 +25,11 @@ export interface DirectorOptions {
   drainTimeout?: number;
   /** Milliseconds between drift checks of the IPVS table. Default 60000; 0 disables. */
   verifyInterval?: number;
+  /**
+   * Keep Prometheus metrics (`director.metrics`). Implied by `metricsPort`. Off by
+   * default: prom-client is loaded only for a director that reports to it.
+   */
+  metrics?: boolean;
   /** Serve Prometheus metrics on this port (loopback unless metricsHost says otherwise). */
   metricsPort?: number;
   metricsHost?: string;
@@ -52,7 +57,8 @@ export interface DirectorEvents {
 export type DirectorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 export class Director extends EventEmitter<DirectorEvents> {
-  readonly metrics = new DirectorMetrics();
+  /** Prometheus metrics, from start() on, with the `metrics` or `metricsPort` option. */
+  metrics: DirectorMetrics | undefined;
   private config: KeepalivedConfig;
   private readonly opts: Required<Pick<DirectorOptions, 'vrrp' | 'check' | 'dontReleaseIpvs' | 'dontReleaseVrrp' | 'drainTimeout' | 'verifyInterval'>> &
     DirectorOptions;
@@ -79,7 +85,7 @@ export class Director extends EventEmitter<DirectorEvents> {
   }
 
   private fail(part: string, e: Error): void {
-    this.metrics.errors.inc({ part });
+    this.metrics?.errors.inc({ part });
     this.log('error', `${part}: ${e.message}`, { event: 'error', part, code: (e as LvsdError).code });
     if (this.listenerCount('error')) this.emit('error', e);
   }
@@ -101,6 +107,10 @@ export class Director extends EventEmitter<DirectorEvents> {
 
   private async doStart(opts: { signal?: AbortSignal }): Promise<void> {
     try {
+      if (this.opts.metrics || this.opts.metricsPort !== undefined) {
+        const { DirectorMetrics } = await import('./metrics.js');
+        this.metrics ??= new DirectorMetrics();
+      }
       if (this.opts.check) {
         // Each part is loaded only when it runs: `lvsd -C` never loads VRRP, `-P` never
         // loads the checkers (their HTTP client alone is most of a start-up in the lab).
@@ -114,7 +124,7 @@ export class Director extends EventEmitter<DirectorEvents> {
         this.vrrp = this.makeVrrp(new VrrpSide(this.config, this.opts.netns));
         await this.vrrp.start(opts.signal);
       }
-      if (this.opts.metricsPort !== undefined) {
+      if (this.metrics && this.opts.metricsPort !== undefined) {
         const port = await this.metrics.listen(this.opts.metricsPort, this.opts.metricsHost);
         this.log('info', `metrics on http://${this.opts.metricsHost ?? '127.0.0.1'}:${port}/metrics`, { event: 'metrics', port });
       }
@@ -136,8 +146,8 @@ export class Director extends EventEmitter<DirectorEvents> {
   private makeChecks(c: CheckSide): CheckSide {
     c.on('realServer', (e) => {
       const labels = { virtual_server: e.virtualServer, real_server: e.realServer };
-      this.metrics.realServerUp.set(labels, e.up ? 1 : 0);
-      this.metrics.realServerWeight.set(labels, e.weight);
+      this.metrics?.realServerUp.set(labels, e.up ? 1 : 0);
+      this.metrics?.realServerWeight.set(labels, e.weight);
       this.log(e.up ? 'info' : 'warn', `${e.virtualServer}: real server ${e.realServer} ${e.up ? 'up' : 'down'}${e.reason ? ` (${e.reason})` : ''}, weight ${e.weight}`, {
         event: 'real-server',
         ...e,
@@ -145,7 +155,7 @@ export class Director extends EventEmitter<DirectorEvents> {
       this.emit('realServer', e);
     });
     c.on('quorum', (e) => {
-      this.metrics.quorumUp.set({ virtual_server: e.virtualServer }, e.up ? 1 : 0);
+      this.metrics?.quorumUp.set({ virtual_server: e.virtualServer }, e.up ? 1 : 0);
       this.log(e.up ? 'info' : 'warn', `${e.virtualServer}: quorum ${e.up ? 'gained' : 'lost'} (weight ${e.weightSum})${e.sorryServer ? ', sorry server in' : ''}`, {
         event: 'quorum',
         ...e,
@@ -153,9 +163,9 @@ export class Director extends EventEmitter<DirectorEvents> {
       this.emit('quorum', e);
     });
     c.on('applied', (r) => {
-      this.metrics.ipvsApplies.inc();
-      this.metrics.ipvsOps.inc(r.messages);
-      this.metrics.ipvsApplySeconds.observe(r.durationMs / 1000);
+      this.metrics?.ipvsApplies.inc();
+      this.metrics?.ipvsOps.inc(r.messages);
+      this.metrics?.ipvsApplySeconds.observe(r.durationMs / 1000);
       this.emit('ipvs', r);
       if (r.ops.length) this.log('debug', `IPVS: ${r.ops.length} changes in ${r.messages} messages, ${r.durationMs.toFixed(1)} ms`, { event: 'ipvs-applied', ops: r.ops.length });
     });
@@ -166,7 +176,7 @@ export class Director extends EventEmitter<DirectorEvents> {
 
   private makeVrrp(v: VrrpSide): VrrpSide {
     v.on('stateChange', (e) => {
-      this.metrics.setVrrpState(e.instance, e.to);
+      this.metrics?.setVrrpState(e.instance, e.to);
       this.log('info', `${e.instance} entering ${e.to} state (${e.reason}, priority ${e.priority})`, { event: 'vrrp-state', ...e });
       this.emit('vrrpState', e);
       this.followSyncDaemon(e);
@@ -250,7 +260,7 @@ export class Director extends EventEmitter<DirectorEvents> {
     await Promise.all([
       this.vrrp?.stop(!keepVrrp).catch((e: Error) => errors.push(e)),
       this.checks?.stop(keepIpvs).catch((e: Error) => errors.push(e)),
-      this.metrics.close(),
+      this.metrics?.close(),
     ]);
     this.vrrp = undefined;
     this.checks = undefined;

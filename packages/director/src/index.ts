@@ -2,4 +2,4 @@
 export * from './config/index.js';
 export { Director, type DirectorOptions, type DirectorEvents, type DirectorLogEvent, type DirectorState } from './director.js';
 export type { RealServerEvent, QuorumEvent } from './checks.js';
-export { DirectorMetrics } from './metrics.js';
+export type { DirectorMetrics } from './metrics.js';

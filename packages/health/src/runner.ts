@@ -36,6 +36,12 @@ export interface PollRunner {
   run(ctx: CheckContext): Promise<CheckResult>;
   /** Releases shared resources (sockets kept across attempts); called by stop(). */
   close?(): void;
+  /**
+   * Loads code the runner needs before its first attempt (the HTTP client). Called
+   * by `CheckScheduler.load()`, so that a director pays for it while starting, not
+   * with its event loop busy while VRRP timers should be firing.
+   */
+  load?(): Promise<void>;
 }
 
 /** An event-driven checker (FILE_CHECK) reports results when it wants; returns a stop function. */

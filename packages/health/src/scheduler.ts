@@ -206,6 +206,19 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     }
   }
 
+  /**
+   * Loads what the current targets' checkers need before their first attempt (the
+   * HTTP client for HTTP_GET / SSL_GET), or those of the checker `types` given (before
+   * the targets that use them are applied). Optional: without it the first attempt loads
+   * it, with the event loop busy for as long as that takes.
+   */
+  async load(types?: Iterable<CheckerType>): Promise<void> {
+    const wanted = new Set<CheckerType>(types);
+    if (!types) for (const rec of this.targets.values()) for (const c of rec.checkers) wanted.add(c.resolved.type);
+    const runners = new Set([...wanted].map((t) => this.runners[t]));
+    await Promise.all([...runners].map((r) => (r && !isWatchRunner(r) ? r.load?.() : undefined)));
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;

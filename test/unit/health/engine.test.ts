@@ -284,3 +284,19 @@ function mulberry32(a: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe('CheckScheduler.load', () => {
+  it("loads the runners of the targets' checker types, or of the types given, once each", async () => {
+    const loaded: string[] = [];
+    const runner = (name: string): CheckRunner => ({ run: async () => OK, load: async () => void loaded.push(name) });
+    const sched = new CheckScheduler({ clock: new FakeClock(), runners: { TCP_CHECK: runner('tcp'), HTTP_GET: runner('http'), MISC_CHECK: runner('misc') } });
+    await sched.load();
+    expect(loaded).toEqual([]);
+    sched.add(tcp('a'));
+    sched.add(tcp('b'));
+    await sched.load();
+    expect(loaded).toEqual(['tcp']);
+    await sched.load(['HTTP_GET', 'SSL_GET', 'FILE_CHECK']);
+    expect(loaded).toEqual(['tcp', 'http']);
+  });
+});

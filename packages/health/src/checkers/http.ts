@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type tls from 'node:tls';
-import { Client, type Dispatcher } from 'undici';
+import type { Client, Dispatcher } from 'undici';
+import UndiciClient from 'undici/lib/dispatcher/client.js';
 import { compileRegex, parseStatusCodes, type ResolvedChecker } from '../options.js';
 import type { CheckContext, PollRunner } from '../runner.js';
 import type { CheckResult, HttpCheckOptions, UrlOptions } from '../types.js';
@@ -111,7 +112,7 @@ async function fetchOne(
     const origin = `${tlsOpts ? 'https' : 'http'}://${conn.family === 6 ? `[${conn.ip}]` : conn.ip}:${conn.port}`;
     const holder: CheckerClient = {
       signal,
-      client: new Client(origin, {
+      client: new UndiciClient(origin, {
         pipelining: 1,
         connect: (_opts, cb) => {
           connectTcp(conn, holder.signal, holder.tls).then(

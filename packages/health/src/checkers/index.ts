@@ -15,10 +15,13 @@ import { udpCheck } from './udp.js';
 function lazyHttpCheck(): PollRunner {
   let loading: Promise<PollRunner> | undefined;
   let loaded: PollRunner | undefined;
+  const load = () => (loading ??= import('./http.js').then((m) => (loaded = m.httpCheck())));
   return {
     async run(ctx) {
-      loading ??= import('./http.js').then((m) => (loaded = m.httpCheck()));
-      return (await loading).run(ctx);
+      return (loaded ?? (await load())).run(ctx);
+    },
+    async load() {
+      await load();
     },
     close() {
       loaded?.close?.();
