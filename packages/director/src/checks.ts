@@ -5,10 +5,10 @@
 import { EventEmitter } from 'node:events';
 import { evaluateQuorum, initialQuorumUp, HealthChecker, type CheckerType, type HealthEvent, type HealthTarget, type QuorumConfig, type QuorumServer } from '@lvsd/health';
 import { IpvsApplyError, IpvsClient, IpvsTable, serviceKeyString, type ApplyReport, type DesiredService } from '@lvsd/ipvs';
+import { runProgram } from '@lvsd/native';
 import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from './config/model.js';
 import { desiredService, destinationOf, realServerId, servicesOf, virtualServerId, type ServiceInstance } from './map/ipvs.js';
 import { healthTarget } from './map/health.js';
-import { runScript } from './scripts.js';
 
 export interface CheckSideOptions {
   netns?: string;
@@ -214,10 +214,19 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     }
   }
 
+  /** Runs a notify / quorum script (30 s at most); resolves with why it failed, or undefined. */
+  private async runScript(script: ScriptSpec): Promise<string | undefined> {
+    const r = await runProgram(script.argv, { timeoutMs: 30_000, netns: this.opts.netns });
+    if (r.error) return `cannot run: ${r.error}`;
+    if (r.timedOut) return 'timed out after 30 s, process group killed';
+    if (r.signal) return `killed by ${r.signal}`;
+    return r.code === 0 ? undefined : `exit ${r.code}`;
+  }
+
   private onQuorum(st: VsState, up: boolean, weightSum: number, sorry: boolean, transition: 'quorum_up' | 'quorum_down'): void {
     this.emit('quorum', { virtualServer: st.id, up, weightSum, sorryServer: sorry });
     const script: ScriptSpec | undefined = transition === 'quorum_up' ? st.vs.quorumUp : st.vs.quorumDown;
-    if (script) void runScript(script.argv).then((r) => !r.ok && this.emit('error', new Error(`${transition} script ${script.text}: ${r.reason}`)));
+    if (script) void this.runScript(script).then((failed) => failed && this.emit('error', new Error(`${transition} script ${script.text}: ${failed}`)));
   }
 
   private onHealth(e: HealthEvent): void {
@@ -234,7 +243,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     if (st) st.dirty = true;
     if (rs) {
       const script = e.type === 'up' ? rs.notifyUp : e.type === 'down' ? rs.notifyDown : undefined;
-      if (script) void runScript(script.argv);
+      if (script) void this.runScript(script).then((failed) => failed && this.emit('error', new Error(`notify script ${script.text}: ${failed}`)));
     }
     this.scheduleApply();
   }

@@ -1,9 +1,9 @@
 // Trackers change an instance's priority or put it in FAULT: vrrp_script
 // (track_script), track_interface and track_file, with keepalived's weight rules.
 // Each tracker reports { fault, delta }; the instance sums them.
-import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFile, watch } from 'node:fs/promises';
+import { runProgram as runInGroup } from '@lvsd/native';
 import { resolveProgram, splitArgv } from './argv.js';
 import type { TrackFileOption, TrackInterfaceOption, TrackScriptOption } from './options.js';
 
@@ -41,34 +41,9 @@ function weigh(ok: boolean, weight: number, reverse = false): TrackerStatus {
  * process group. With `netns` (a path) it runs in that network namespace, as
  * keepalived runs its scripts in its `net_namespace`.
  */
-export function runProgram(argv: string[], timeoutMs: number, netns?: string): Promise<{ ok: boolean; code: number | null; timedOut: boolean }> {
-  const full = netns ? ['nsenter', `--net=${netns}`, '--', ...argv] : argv;
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const child = spawn(full[0], full.slice(1), { stdio: 'ignore', detached: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, timeoutMs);
-    child.on('error', () => {
-      clearTimeout(timer);
-      resolve({ ok: false, code: null, timedOut });
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      // the script may have left children in its group: they die with it
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* the group is empty */
-      }
-      resolve({ ok: !timedOut && code === 0, code, timedOut });
-    });
-  });
+export async function runProgram(argv: string[], timeoutMs: number, netns?: string): Promise<{ ok: boolean; code: number | null; timedOut: boolean }> {
+  const r = await runInGroup(argv, { timeoutMs, netns });
+  return { ok: !r.timedOut && r.code === 0, code: r.code, timedOut: r.timedOut };
 }
 
 export class ScriptTracker extends EventEmitter<TrackerEvents> implements Tracker {

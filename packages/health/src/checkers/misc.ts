@@ -4,9 +4,9 @@
 // later; when the program exits, whatever it left in its group is killed too,
 // so a check never leaves processes behind. Node reaps the child itself: no
 // zombies.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { runProgram } from '@lvsd/native';
 import { splitCommandLine, type ResolvedChecker } from '../options.js';
 import type { PollRunner } from '../runner.js';
 import type { CheckResult, MiscCheckOptions } from '../types.js';
@@ -14,13 +14,6 @@ import { failure } from './net.js';
 
 const KILL_GRACE_MS = 2000;
 
-function killGroup(pgid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    // ESRCH: the group is gone.
-  }
-}
 
 /** A user (and group) name or number to uid/gid, from /etc/passwd and /etc/group. */
 export function lookupUser(spec: MiscCheckOptions['user']): { uid: number; gid: number } | undefined {
@@ -61,35 +54,14 @@ export function miscCheck(): PollRunner {
         argvs.set(checker, prep);
       }
       const { argv, ids } = prep;
-      return new Promise<CheckResult>((resolve) => {
-        const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore', uid: ids?.uid, gid: ids?.gid });
-        const pid = child.pid;
-        let killTimer: NodeJS.Timeout | undefined;
-        let timedOut = false;
-        const onAbort = () => {
-          timedOut = true;
-          if (pid === undefined) return;
-          killGroup(pid, 'SIGTERM');
-          killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-          killTimer.unref();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        const settle = (r: CheckResult) => {
-          signal.removeEventListener('abort', onAbort);
-          if (killTimer) clearTimeout(killTimer);
-          // Anything the program left running in its group goes with it.
-          if (pid !== undefined) killGroup(pid, 'SIGKILL');
-          resolve(r);
-        };
-        child.once('error', (e) => settle(failure('error', `cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
-        child.once('exit', (code, sig) => {
-          if (timedOut) return settle(failure('timeout', 'timeout (script killed)'));
-          if (sig) return settle(failure('signal', `script killed by ${sig}`));
-          const c = code ?? 255;
-          if (c === 0) return settle(o.misc_dynamic ? { ok: true, weight: configuredWeight } : { ok: true });
-          if (c >= 2 && o.misc_dynamic) return settle({ ok: true, weight: c - 2, detail: `script exit ${c}` });
-          settle(failure('exit', `script exit ${c}`));
-        });
+      return runProgram(argv, { signal, killGraceMs: KILL_GRACE_MS, uid: ids?.uid, gid: ids?.gid }).then((r): CheckResult => {
+        if (r.error) return failure('error', `cannot run ${argv[0]}: ${r.error}`);
+        if (r.timedOut) return failure('timeout', 'timeout (script killed)');
+        if (r.signal) return failure('signal', `script killed by ${r.signal}`);
+        const c = r.code ?? 255;
+        if (c === 0) return o.misc_dynamic ? { ok: true, weight: configuredWeight } : { ok: true };
+        if (c >= 2 && o.misc_dynamic) return { ok: true, weight: c - 2, detail: `script exit ${c}` };
+        return failure('exit', `script exit ${c}`);
       });
     },
   };
