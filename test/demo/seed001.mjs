@@ -222,6 +222,8 @@ try {
   try {
     say('state at failure: d1 VIPs ' + topo.vips('d1').join(' ') + ' / d2 VIPs ' + topo.vips('d2').join(' '));
     console.log(indent(`d1:\n${topo.ipvs('d1')}\nd2:\n${topo.ipvs('d2')}`));
+    console.log(indent(`connections (ipvsadm -Ln) d1:\n${topo.ipvsConns('d1')}\nd2:\n${topo.ipvsConns('d2')}`));
+    console.log(indent(`client neighbours:\n${topo.neighbours('cl')}\nlinks: ${topo.macs()}`));
   } catch {
     /* topology gone */
   }

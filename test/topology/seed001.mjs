@@ -190,6 +190,23 @@ export class Seed001 {
     return execIn(this.ns[director], 'ipvsadm', ['-Sn']).trim().split('\n').filter(Boolean).sort().join('\n');
   }
 
+  /** `ipvsadm -Ln` with connection counts (for failure reports). */
+  ipvsConns(director) {
+    return execIn(this.ns[director], 'ipvsadm', ['-Ln']).trim();
+  }
+
+  /** A namespace's neighbour table (for failure reports). */
+  neighbours(role) {
+    return execIn(this.ns[role], 'ip', ['neigh', 'show']).trim();
+  }
+
+  /** Each member's MAC, to read the neighbour tables. */
+  macs() {
+    return Object.keys(ADDR)
+      .map((r) => `${r} ${execIn(this.ns[r], 'cat', [`/sys/class/net/${r.startsWith('d') ? DIRECTOR_IF : 'eth0'}/address`]).trim()}`)
+      .join(', ');
+  }
+
   /** The VIPs currently on the director's interface. */
   vips(director) {
     const out = execIn(this.ns[director], 'ip', ['-o', '-4', 'addr', 'show', 'dev', DIRECTOR_IF]);

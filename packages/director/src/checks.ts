@@ -61,6 +61,9 @@ interface Draining {
   since: number;
 }
 
+/** Notifiers run by stop() (omega) get this long: a stop must end. */
+const SHUTDOWN_SCRIPT_MS = 5_000;
+
 export class CheckSide extends EventEmitter<CheckSideEvents> {
   private client: IpvsClient | undefined;
   private table: IpvsTable | undefined;
@@ -68,6 +71,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private vss = new Map<string, VsState>();
   private readonly draining = new Map<string, Draining>();
   private drainTimer: NodeJS.Timeout | undefined;
+  private readonly scripts = new Set<Promise<unknown>>();
   private drainBusy = false;
   private applyQueued = false;
   private applying: Promise<void> = Promise.resolve();
@@ -120,7 +124,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   async start(signal?: AbortSignal): Promise<void> {
     this.client = await IpvsClient.open({ netns: this.opts.netns, signal });
     const t = this.config.global.lvsTimeouts;
-    if (t) await this.client.setTimeouts({ tcp: t.tcp ?? 0, tcpFin: t.tcpfin ?? 0, udp: t.udp ?? 0 }, { signal });
+    if (t) await this.setTimeouts(t, signal);
     this.table = new IpvsTable(this.client, { owned: this.ownedKeys(), verifyInterval: this.opts.verifyInterval });
     this.table.on('drift', (d) => this.emit('error', new Error(`IPVS drift repaired: ${d.ops.length} operations`)));
     this.table.on('error', (e) => this.emit('error', e));
@@ -141,6 +145,11 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.health.start();
     this.table.start();
     this.started = true;
+  }
+
+  /** lvs_timeouts; one left out (0) keeps the kernel's value. */
+  private async setTimeouts(t: NonNullable<KeepalivedConfig['global']['lvsTimeouts']>, signal?: AbortSignal): Promise<void> {
+    await this.client!.setTimeouts({ tcp: t.tcp ?? 0, tcpFin: t.tcpfin ?? 0, udp: t.udp ?? 0 }, { signal });
   }
 
   private ownedKeys(): string[] {
@@ -215,10 +224,13 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   }
 
   /** Runs a notify / quorum script (30 s at most); resolves with why it failed, or undefined. */
-  private async runScript(script: ScriptSpec): Promise<string | undefined> {
-    const r = await runProgram(script.argv, { timeoutMs: 30_000, netns: this.opts.netns });
+  private async runScript(script: ScriptSpec, timeoutMs = 30_000): Promise<string | undefined> {
+    const run = runProgram(script.argv, { timeoutMs, netns: this.opts.netns });
+    // stop() waits for scripts still running: a notifier must not die with the process.
+    this.scripts.add(run);
+    const r = await run.finally(() => this.scripts.delete(run));
     if (r.error) return `cannot run: ${r.error}`;
-    if (r.timedOut) return 'timed out after 30 s, process group killed';
+    if (r.timedOut) return `timed out after ${timeoutMs / 1000} s, process group killed`;
     if (r.signal) return `killed by ${r.signal}`;
     return r.code === 0 ? undefined : `exit ${r.code}`;
   }
@@ -243,7 +255,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     if (st) st.dirty = true;
     if (rs) {
       const script = e.type === 'up' ? rs.notifyUp : e.type === 'down' ? rs.notifyDown : undefined;
-      if (script) void this.runScript(script).then((failed) => failed && this.emit('error', new Error(`notify script ${script.text}: ${failed}`)));
+      const limit = e.type === 'down' && e.code === 'shutdown' ? SHUTDOWN_SCRIPT_MS : undefined;
+      if (script) void this.runScript(script, limit).then((failed) => failed && this.emit('error', new Error(`notify script ${script.text}: ${failed}`)));
     }
     this.scheduleApply();
   }
@@ -317,6 +330,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       // Its virtual server is gone: nothing left to drain into. Back in the config: live again.
       if (!vs || vs.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId)) this.draining.delete(rsId);
     }
+    const timeouts = config.global.lvsTimeouts;
+    if (timeouts && JSON.stringify(timeouts) !== JSON.stringify(this.config.global.lvsTimeouts ?? null)) await this.setTimeouts(timeouts);
     this.config = config;
     this.vss = next;
     this.health.apply(targets);
@@ -370,8 +385,16 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.started = false; // in-flight drain checks and health events stop here
     if (this.drainTimer) clearInterval(this.drainTimer);
     this.drainTimer = undefined;
-    this.health.stop();
+    this.health.stop(); // with omega: live real servers reported down, their notify_down run
     this.table?.stop();
+    // keepalived's omega: "on daemon shutdown, consider quorum and RS down notifiers".
+    for (const st of this.vss.values()) {
+      const script = st.vs.quorumDown;
+      if (st.vs.omega && st.quorumUp && script) {
+        void this.runScript(script, SHUTDOWN_SCRIPT_MS).then((failed) => failed && this.emit('error', new Error(`quorum_down script ${script.text}: ${failed}`)));
+      }
+    }
+    await Promise.allSettled([...this.scripts]);
     await this.applying;
     const table = this.table;
     try {
@@ -385,25 +408,6 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       this.client = undefined;
       this.table = undefined;
     }
-  }
-
-  /** Starts or stops the IPVS sync daemon (lvs_sync_daemon follows a VRRP instance). */
-  async syncDaemon(state: 'master' | 'backup' | 'none'): Promise<void> {
-    const cfg = this.config.global.lvsSyncDaemon;
-    if (!cfg || !this.client) return;
-    const current = await this.client.listDaemons();
-    for (const d of current) if (d.state !== state) await this.client.stopDaemon(d.state);
-    if (state === 'none') return;
-    if (current.some((d) => d.state === state)) return;
-    await this.client.startDaemon({
-      state,
-      interface: cfg.interface,
-      syncId: cfg.syncId,
-      syncMaxlen: cfg.maxlen,
-      mcastGroup: cfg.group,
-      mcastPort: cfg.port,
-      mcastTtl: cfg.ttl,
-    });
   }
 
   status() {

@@ -9,6 +9,7 @@ import type { CheckSide, QuorumEvent, RealServerEvent } from './checks.js';
 import type { KeepalivedConfig } from './config/model.js';
 import type { DirectorMetrics } from './metrics.js';
 import type { VrrpSide } from './vrrp-side.js';
+import type { SyncDaemonDriver, SyncState } from './sync-daemon.js';
 
 export interface DirectorOptions {
   /** Run VRRP (keepalived -P runs only this). Default true. */
@@ -55,6 +56,12 @@ export interface DirectorEvents {
 }
 
 export type DirectorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** The sync daemon's state for its VRRP instance's state. */
+function syncStateOf(vrrpState: string | undefined): SyncState {
+  if (vrrpState === 'MASTER') return 'master';
+  return vrrpState === undefined || vrrpState === 'STOP' ? 'none' : 'backup';
+}
 
 export class Director extends EventEmitter<DirectorEvents> {
   /** Prometheus metrics, from start() on, with the `metrics` or `metricsPort` option. */
@@ -120,6 +127,7 @@ export class Director extends EventEmitter<DirectorEvents> {
         this.log('info', `IPVS programmed: ${this.config.virtualServers.length} virtual servers`, { event: 'ipvs-ready' });
       }
       if (this.opts.vrrp) {
+        if (this.config.global.lvsSyncDaemon) this.sync = await this.makeSync();
         const { VrrpSide } = await import('./vrrp-side.js');
         this.vrrp = this.makeVrrp(new VrrpSide(this.config, this.opts.netns));
         await this.vrrp.start(opts.signal);
@@ -189,25 +197,19 @@ export class Director extends EventEmitter<DirectorEvents> {
   /** lvs_sync_daemon: the IPVS sync daemon is master while its VRRP instance is. */
   private followSyncDaemon(e: StateChangeEvent): void {
     const sd = this.config.global.lvsSyncDaemon;
-    if (!sd || sd.vrrpInstance !== e.instance || !this.checks) return;
-    const want = e.to === 'MASTER' ? 'master' : e.to === 'STOP' ? 'none' : 'backup';
-    this.syncWanted = want;
-    // One change at a time, and always toward the latest state: a quick
-    // BACKUP -> MASTER -> BACKUP must end with the backup daemon.
-    const checks = this.checks;
-    this.syncChain = this.syncChain.then(async () => {
-      if (this.syncWanted !== want) return;
-      try {
-        await checks.syncDaemon(want);
-        this.log('info', `IPVS sync daemon: ${want}`, { event: 'sync-daemon', state: want });
-      } catch (err) {
-        this.fail('sync-daemon', err as Error);
-      }
+    if (!sd || sd.vrrpInstance !== e.instance || !this.sync) return;
+    void this.sync.follow(syncStateOf(e.to));
+  }
+
+  private async makeSync(): Promise<SyncDaemonDriver> {
+    const { SyncDaemonDriver } = await import('./sync-daemon.js');
+    return new SyncDaemonDriver(this.config.global.lvsSyncDaemon, this.opts.netns, (r) => {
+      if (r.error) this.fail('sync-daemon', r.error);
+      else this.log('info', `IPVS sync daemon: ${r.state}`, { event: 'sync-daemon', state: r.state });
     });
   }
 
-  private syncWanted: 'master' | 'backup' | 'none' | undefined;
-  private syncChain: Promise<void> = Promise.resolve();
+  private sync: SyncDaemonDriver | undefined;
 
   /**
    * Moves to a new configuration with the smallest change: unchanged VRRP instances
@@ -235,6 +237,15 @@ export class Director extends EventEmitter<DirectorEvents> {
       this.config = prev;
       throw e;
     }
+    await this.reloadSyncDaemon();
+  }
+
+  /** lvs_sync_daemon changed: the daemon restarts with the new settings, in the state of its (new) instance. */
+  private async reloadSyncDaemon(): Promise<void> {
+    const cfg = this.config.global.lvsSyncDaemon;
+    if (!this.vrrp || (!cfg && !this.sync)) return; // without VRRP (-C) nothing drives the daemon
+    this.sync ??= await this.makeSync();
+    void this.sync.reconfigure(cfg, syncStateOf(cfg ? this.vrrp.instance(cfg.vrrpInstance)?.state : undefined));
   }
 
   /** Releases what the director holds: priority-0 adverts and VIPs, IPVS services (unless told to keep them). */
@@ -252,11 +263,8 @@ export class Director extends EventEmitter<DirectorEvents> {
 
   private async teardown(keepIpvs: boolean, keepVrrp = false): Promise<void> {
     const errors: Error[] = [];
-    if (this.checks && this.config.global.lvsSyncDaemon && this.syncWanted !== undefined) {
-      this.syncWanted = 'none';
-      await this.syncChain;
-      await this.checks.syncDaemon('none').catch(() => {});
-    }
+    await this.sync?.stop();
+    this.sync = undefined;
     await Promise.all([
       this.vrrp?.stop(!keepVrrp).catch((e: Error) => errors.push(e)),
       this.checks?.stop(keepIpvs).catch((e: Error) => errors.push(e)),

@@ -1,8 +1,9 @@
 // The VRRP side of a director: one VrrpInstance per vrrp_instance, sync groups
 // around them, and reload by instance: an instance whose options did not change
-// is not touched (no state flap), a changed one is replaced.
+// is not touched, a changed one is replaced by a successor that resumes its state
+// (no election, no state flap) unless it became another virtual router.
 import { EventEmitter } from 'node:events';
-import { VrrpInstance, VrrpSyncGroup, type StateChangeEvent, type VrrpInstanceOptions } from '@lvsd/vrrp';
+import { VrrpInstance, VrrpSyncGroup, type ResolvedOptions, type StateChangeEvent, type VrrpInstanceOptions, type VrrpState } from '@lvsd/vrrp';
 import type { KeepalivedConfig } from './config/model.js';
 import { notifyScripts, vrrpOptions } from './map/vrrp.js';
 
@@ -72,21 +73,34 @@ export class VrrpSide extends EventEmitter<VrrpSideEvents> {
     // changes, every grouped instance is replaced and the groups are built again.
     const regroup = groupPrint !== this.groupPrint || [...grouped].some(changed);
     const report = { kept: [] as string[], replaced: [] as string[], added: [] as string[], removed: [] as string[] };
+    const fresh: VrrpInstance[] = [];
+    const resume = new Map<VrrpInstance, VrrpState>();
     for (const [name, e] of [...this.entries]) {
       const next = want.get(name);
       if (!changed(name) && !(regroup && grouped.has(name))) {
         report.kept.push(name);
         continue;
       }
-      await e.instance.stop();
       this.entries.delete(name);
-      if (next) report.replaced.push(name);
-      else report.removed.push(name);
+      if (!next) {
+        await e.instance.stop();
+        report.removed.push(name);
+        continue;
+      }
+      report.replaced.push(name);
+      const inst = this.create(next);
+      this.entries.set(name, { instance: inst, fingerprint: JSON.stringify(next) });
+      fresh.push(inst);
+      if (sameRouter(e.instance.options, inst.options)) {
+        // Same virtual router: the successor resumes its state, no election (keepalived).
+        resume.set(inst, await e.instance.handOver(inst.options));
+      } else {
+        await e.instance.stop(); // another router now: resign, the new one is elected afresh
+      }
     }
-    const fresh: VrrpInstance[] = [];
     for (const [name, opts] of want) {
       if (this.entries.has(name)) continue;
-      if (!report.replaced.includes(name)) report.added.push(name);
+      report.added.push(name);
       const inst = this.create(opts);
       this.entries.set(name, { instance: inst, fingerprint: JSON.stringify(opts) });
       fresh.push(inst);
@@ -96,7 +110,7 @@ export class VrrpSide extends EventEmitter<VrrpSideEvents> {
       this.groups = this.buildGroups(config);
       this.groupPrint = groupPrint;
     }
-    const started = await Promise.allSettled(fresh.map((i) => i.start()));
+    const started = await Promise.allSettled(fresh.map((i) => i.start({ resume: resume.get(i) })));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       // Not kept as if it were running: the next reload starts it again.
@@ -132,4 +146,9 @@ export class VrrpSide extends EventEmitter<VrrpSideEvents> {
       };
     });
   }
+}
+
+/** One virtual router on the wire: same interface, VRID, family and version. */
+function sameRouter(a: Readonly<ResolvedOptions>, b: Readonly<ResolvedOptions>): boolean {
+  return a.interface === b.interface && a.vrid === b.vrid && a.family === b.family && a.version === b.version;
 }

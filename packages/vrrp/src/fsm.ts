@@ -15,7 +15,8 @@ export type TransitionReason =
   | 'fault'
   | 'faultCleared'
   | 'syncGroup'
-  | 'shutdown';
+  | 'shutdown'
+  | 'reload'; // a reload replaced the instance, which resumes the state it was in
 
 export type FsmAction =
   | { type: 'state'; from: VrrpState; to: VrrpState; reason: TransitionReason }
@@ -126,11 +127,19 @@ export class VrrpStateMachine {
     return 3 * this.masterAdverIntCs * 10 + this.skewMs();
   }
 
-  start(now: number): FsmAction[] {
+  /**
+   * Leaves INIT. `resume` is the state a predecessor with the same identity was in
+   * (a reload): a master stays master without waiting for Master_Down_Interval, as
+   * keepalived keeps an instance's state across a reload; the peers never see a gap
+   * longer than the time to open the sockets.
+   */
+  start(now: number, resume?: VrrpState): FsmAction[] {
     if (this.s !== 'INIT') return [];
     if (this.faulty) return this.go('FAULT', 'fault', [{ type: 'clearTimer' }]);
     if (this.cfg.priority === VRRP_PRIO_OWNER) return this.becomeMaster('addressOwner');
+    if (resume === 'MASTER') return this.becomeMaster('reload');
     this.masterAdverIntCs = this.cfg.advertIntCs;
+    if (resume === 'BACKUP') return this.go('BACKUP', 'reload', [this.arm(now + this.masterDownMs())]);
     // Like keepalived 2.2, `state MASTER` below 255 still starts in BACKUP and waits
     // the whole Master_Down_Interval: a restarted master must hear the current one.
     const wait = this.masterDownMs();

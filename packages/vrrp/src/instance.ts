@@ -99,6 +99,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   /** netlink work (VIPs, routes) and the events that must follow it, in order. */
   private chain: Promise<void> = Promise.resolve();
   private readonly owned = new Set<string>();
+  private resuming = false;
   private readonly trackers: Tracker[] = [];
   private readonly ifTrackers = new Map<string, InterfaceTracker>();
   private started = false;
@@ -165,10 +166,12 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
    * Opens the sockets, removes VIPs a crashed run left behind, starts the trackers
    * and the state machine. Resolves once the instance is in BACKUP, MASTER or FAULT.
    */
-  async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async start(opts: { signal?: AbortSignal; resume?: VrrpState } = {}): Promise<void> {
     if (this.started) throw new LvsdError('LVSD_ERR_VRRP_STATE', `vrrp_instance ${this.name}: already started`);
     opts.signal?.throwIfAborted();
     this.started = true;
+    // Resuming MASTER after handOver(): the VIPs on the interface are ours, not stale.
+    this.resuming = opts.resume === 'MASTER';
     const o = this.options;
     try {
       this.rtnl = Rtnl.open(o.netns);
@@ -214,7 +217,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       }
       await Promise.all(this.trackers.map((t) => t.start()));
       this.retrack(false);
-      this.apply(this.fsm.start(this.now()));
+      this.apply(this.fsm.start(this.now(), opts.resume));
+      this.resuming = false;
       opts.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     } catch (e) {
       await this.noAccept?.remove();
@@ -253,7 +257,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     this.src = ipToBytes(src);
     this.fsm.primaryAddress = this.src;
     // A VIP on the interface now is not ours as master: a crashed run left it.
-    await this.cleanStale();
+    if (!this.resuming) await this.cleanStale();
     if (this.rtnl !== rtnl) return; // stopped meanwhile: open nothing
     this.rx = {
       version: o.version,
@@ -307,6 +311,34 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     await this.notifyQueue.idle();
     await this.noAccept?.remove();
     this.teardown();
+  }
+
+  /**
+   * Ends this instance for a successor with changed options (a reload) without an
+   * election: no priority 0 advert, no notify. The VIPs and virtual routes the
+   * successor does not configure are removed; the others stay for it to take over.
+   * Returns the state to pass to the successor's `start({ resume })`.
+   */
+  async handOver(successor: Readonly<ResolvedOptions>): Promise<VrrpState> {
+    const state = this.fsm.state;
+    if (!this.started || state === 'STOP') return state;
+    await this.chain;
+    if (state === 'MASTER' && this.rtnl) {
+      const key = (v: ResolvedOptions['vips'][number]) => `${v.address}/${v.prefix} ${v.dev ?? ''} ${v.label ?? ''} ${v.scope}`;
+      const keep = new Set(successor.vips.map(key));
+      const specs = await this.vipSpecs();
+      const gone = specs.filter((s, i) => this.owned.has(s.address) && !keep.has(key(this.options.vips[i])));
+      const kept = new Set(successor.routes.map((r) => JSON.stringify(r)));
+      const routes = this.options.routes.filter((r) => !kept.has(JSON.stringify(r)));
+      if (routes.length) {
+        const specs = await Promise.all(routes.map(async ({ dev, ...rest }) => ({ ...rest, ifindex: await this.ifindexOf(dev) })));
+        for (const e of await this.rtnl.deleteRoutes(specs)) if (e) this.report(e);
+      }
+      if (gone.length) for (const e of await this.rtnl.deleteAddresses(gone)) if (e) this.report(e);
+    }
+    await this.noAccept?.remove(); // the successor installs its own
+    this.teardown();
+    return state;
   }
 
   stats(): VrrpStats {
@@ -510,7 +542,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
           const ev: StateChangeEvent = { instance: this.name, from: a.from, to: a.to, reason: a.reason, priority: this.fsm.priority, at: this.now() };
           this.queue(async () => {
             this.emit('stateChange', ev);
-            if (a.to === 'INIT') return;
+            // Resumed after a reload: the state did not change for the scripts.
+            if (a.to === 'INIT' || a.reason === 'reload') return;
             const st = a.to as NotifyState;
             this.fifo?.write(fifoLine('INSTANCE', this.name, st, ev.priority));
             this.notifyQueue.push(this.raw, 'INSTANCE', this.name, st, ev.priority);

@@ -154,6 +154,40 @@ virtual_server 10.10.0.9 8080 {
     }
   });
 
+  it('omega: stop runs notify_down of the live real servers and quorum_down, inside the namespace', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
+    const dir = mkdtempSync('/var/tmp/lvsd-omega-');
+    try {
+      // Each run records its argument and the network namespace it ran in.
+      writeFileSync(`${dir}/note.sh`, `#!/bin/sh\necho "$1 $(readlink /proc/self/ns/net)" >> ${dir}/log\n`);
+      chmodSync(`${dir}/note.sh`, 0o755);
+      const text = `
+virtual_server 10.10.0.7 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  omega
+  quorum_down "${dir}/note.sh quorum_down"
+  real_server 10.30.0.1 80 {
+    notify_down "${dir}/note.sh notify_down"
+    MISC_CHECK {
+      misc_path /bin/true
+    }
+  }
+}`;
+      const a = director(text);
+      await a.d.start();
+      await new Promise((r) => setTimeout(r, 1500)); // the check has run: the server is up
+      await a.d.stop();
+      const nsId = ns.sh('readlink /proc/self/ns/net').trim();
+      const log = readFileSync(`${dir}/log`, 'utf8').trim().split('\n').sort();
+      expect(log).toEqual([`notify_down ${nsId}`, `quorum_down ${nsId}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lvs_sync_daemon follows its VRRP instance: master while MASTER, gone after stop', async () => {
     ns.sh('ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && ip addr add 10.40.0.1/24 dev v0');
     const text = `
@@ -178,6 +212,34 @@ ${conf()}`;
     await a.d.stop();
     expect(ns.sh('ipvsadm -L --daemon').trim()).toBe('');
     expect(ns.sh('ip -o addr show dev v0')).not.toContain('10.40.0.100');
+  });
+
+  it('lvs_sync_daemon with VRRP alone (-P), and a reload that changes its settings restarts it', async () => {
+    ns.sh('ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && ip addr add 10.42.0.1/24 dev v0');
+    const text = (id: number) => `
+global_defs {
+  lvs_sync_daemon v0 VI_P id ${id}
+}
+vrrp_instance VI_P {
+  state MASTER
+  interface v0
+  virtual_router_id 79
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    10.42.0.100/24
+  }
+}`;
+    const daemon = () => ns.sh('ipvsadm -L --daemon');
+    const a = director(text(8), { vrrp: true, check: false });
+    await a.d.start();
+    await until('master sync daemon, id 8', () => /master sync daemon \(mcast=v0, syncid=8/.test(daemon()));
+    await a.d.reload(parseConfigOrThrow(text(9), { file: 'test.conf' }));
+    await until('restarted with id 9', () => /master sync daemon \(mcast=v0, syncid=9/.test(daemon()));
+    expect(daemon()).not.toContain('syncid=8');
+    await a.d.reload(parseConfigOrThrow(text(9).replace(/lvs_sync_daemon .*/, ''), { file: 'test.conf' }));
+    await until('stopped when lvs_sync_daemon is gone from the config', () => daemon().trim() === '');
+    await a.d.stop();
   });
 
   it('dont-release-vrrp leaves the VIP on stop; the next start takes it over cleanly', async () => {

@@ -40,6 +40,28 @@ describe('Initialize', () => {
   });
 });
 
+describe('Initialize after a reload (resume)', () => {
+  it('a resumed master is master at once, advertising at its (new) priority', () => {
+    const m = fsm({ priority: 90 });
+    const a = m.start(0, 'MASTER');
+    expect(types(a)).toEqual(['clearTimer', 'advertise', 'addVips', 'garp', 'state']);
+    expect(a[1]).toEqual({ type: 'advertise', priority: 90, intervalCs: 100 });
+    expect(stateOf(a)).toEqual({ type: 'state', from: 'INIT', to: 'MASTER', reason: 'reload' });
+    // ... and yields to a better master as any master does.
+    expect(stateOf(m.receive(10, { priority: 100, advertIntCs: 100, src: HIGH }))).toMatchObject({ to: 'BACKUP', reason: 'higherPriority' });
+  });
+  it('a resumed backup arms Master_Down_Interval, as at startup', () => {
+    const a = fsm().start(1000, 'BACKUP');
+    expect(stateOf(a)).toMatchObject({ to: 'BACKUP', reason: 'reload' });
+    expect(timerOf(a)).toBe(1000 + 3000 + (156 * 1000) / 256);
+  });
+  it('a fault wins over a resumed state', () => {
+    const m = fsm();
+    m.setFault(0, 'eth0', true);
+    expect(stateOf(m.start(0, 'MASTER'))).toMatchObject({ to: 'FAULT' });
+  });
+});
+
 describe('Backup', () => {
   it('Master_Down_Timer expiry: advertise, add VIPs, gARP, MASTER', () => {
     const m = fsm();
