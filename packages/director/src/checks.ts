@@ -9,6 +9,7 @@ import { runProgram } from '@lvsd/native';
 import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from './config/model.js';
 import { desiredService, destinationOf, realServerId, servicesOf, virtualServerId, type ServiceInstance } from './map/ipvs.js';
 import { healthTarget } from './map/health.js';
+import { LocalAddresses } from './local-addresses.js';
 
 export interface CheckSideOptions {
   netns?: string;
@@ -38,6 +39,8 @@ export interface CheckSideEvents {
   quorum: [QuorumEvent];
   applied: [ApplyReport];
   drained: [{ virtualServer: string; realServer: string; timedOut: boolean }];
+  /** ha_suspend: a virtual server's checks were suspended (its address left this host) or resumed. */
+  suspended: [{ virtualServer: string; suspended: boolean }];
   error: [Error];
 }
 
@@ -48,6 +51,8 @@ interface VsState {
   quorumUp: boolean;
   sorryActive: boolean;
   init: boolean;
+  /** ha_suspend in effect: its checks do not run. */
+  suspended?: boolean;
   /** This virtual server's part of the desired table; recomputed only when dirty. */
   output?: DesiredService[];
   dirty: boolean;
@@ -72,6 +77,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private readonly draining = new Map<string, Draining>();
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly scripts = new Set<Promise<unknown>>();
+  private local: LocalAddresses | undefined;
   private drainBusy = false;
   private applyQueued = false;
   private applying: Promise<void> = Promise.resolve();
@@ -103,6 +109,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
         instances: servicesOf(vs, config),
         quorumUp: prev?.quorumUp ?? true,
         sorryActive: prev?.sorryActive ?? false,
+        suspended: prev?.suspended,
         init: prev === undefined,
         dirty: true,
       });
@@ -134,6 +141,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     // kept the event loop busy for seconds in the lab, and a backup's master-down
     // timer fired that much late.
     await this.health.load();
+    await this.followSuspend();
     try {
       await this.applyNow(signal);
     } catch (e) {
@@ -145,6 +153,33 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.health.start();
     this.table.start();
     this.started = true;
+  }
+
+  /**
+   * ha_suspend: watches this host's addresses while a virtual server asks for it, and
+   * suspends that virtual server's checks while its address is not here.
+   */
+  private async followSuspend(): Promise<void> {
+    const wanted = [...this.vss.values()].some((st) => st.vs.haSuspend && st.vs.kind === 'address');
+    if (!wanted) {
+      this.local?.close();
+      this.local = undefined;
+    } else if (!this.local) {
+      this.local = await LocalAddresses.open(this.opts.netns);
+      this.local.on('change', () => this.applySuspend());
+      this.local.on('error', (e) => this.emit('error', e));
+    }
+    this.applySuspend();
+  }
+
+  private applySuspend(): void {
+    for (const st of this.vss.values()) {
+      const suspended = !!(st.vs.haSuspend && st.vs.kind === 'address' && this.local && !this.local.has(st.vs.address!));
+      if (suspended === !!st.suspended) continue;
+      st.suspended = suspended;
+      for (const rs of st.vs.realServers) this.health.suspend(realServerId(st.id, rs), suspended);
+      this.emit('suspended', { virtualServer: st.id, suspended });
+    }
   }
 
   /** lvs_timeouts; one left out (0) keeps the kernel's value. */
@@ -335,6 +370,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.config = config;
     this.vss = next;
     this.health.apply(targets);
+    await this.followSuspend();
     for (const st of next.values()) if (st.init) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
     this.table?.own(this.ownedKeys());
     if (this.draining.size && !this.drainTimer) this.drainTimer = setInterval(() => this.drainTick(), 1000);
@@ -385,6 +421,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.started = false; // in-flight drain checks and health events stop here
     if (this.drainTimer) clearInterval(this.drainTimer);
     this.drainTimer = undefined;
+    this.local?.close();
+    this.local = undefined;
     this.health.stop(); // with omega: live real servers reported down, their notify_down run
     this.table?.stop();
     // keepalived's omega: "on daemon shutdown, consider quorum and RS down notifiers".

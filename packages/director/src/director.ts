@@ -177,6 +177,12 @@ export class Director extends EventEmitter<DirectorEvents> {
       this.emit('ipvs', r);
       if (r.ops.length) this.log('debug', `IPVS: ${r.ops.length} changes in ${r.messages} messages, ${r.durationMs.toFixed(1)} ms`, { event: 'ipvs-applied', ops: r.ops.length });
     });
+    c.on('suspended', (e) =>
+      this.log('info', `${e.virtualServer}: health checks ${e.suspended ? 'suspended (ha_suspend: its address is not on this host)' : 'resumed (its address is on this host)'}`, {
+        event: 'ha-suspend',
+        ...e,
+      }),
+    );
     c.on('drained', (d) => this.log('info', `${d.virtualServer}: real server ${d.realServer} drained${d.timedOut ? ' (timeout)' : ''}, removed`, { event: 'drained', ...d }));
     c.on('error', (e) => this.fail('check', e));
     return c;

@@ -56,6 +56,8 @@ interface TargetRec {
   checkers: CheckerRec[];
   alive: boolean;
   effWeight: number;
+  /** keepalived's ha_suspend: no checks run; the state stays as it was. */
+  suspended?: boolean;
 }
 
 const TIMEOUT: CheckResult = { ok: false, code: 'timeout', reason: 'timeout' };
@@ -244,6 +246,22 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     for (const r of new Set(Object.values(this.runners))) r?.close?.();
   }
 
+  /**
+   * Suspends (or resumes) a target's checks, as keepalived's `ha_suspend` does while
+   * the virtual server's address is not on this host: a running attempt is dropped,
+   * no check runs, no event is sent, and the target keeps the state it had. Resumed,
+   * its checkers start again (after their warmup). False if there is no such target.
+   */
+  suspend(id: string, suspended = true): boolean {
+    const rec = this.targets.get(id);
+    if (!rec) return false;
+    if (!!rec.suspended === suspended) return true;
+    rec.suspended = suspended;
+    if (suspended) for (const c of rec.checkers) this.stopChecker(c, false);
+    else if (this.started) for (const c of rec.checkers) this.startChecker(rec, c);
+    return true;
+  }
+
   status(): TargetStatus[];
   status(id: string): TargetStatus | undefined;
   status(id?: string): TargetStatus | TargetStatus[] | undefined {
@@ -260,6 +278,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       alive: rec.alive,
       weight: rec.effWeight,
       configuredWeight: rec.weight,
+      suspended: !!rec.suspended,
       checkers: rec.checkers.map((c) => ({
         index: c.index,
         type: c.resolved.type,
@@ -282,7 +301,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
   }
 
   private startChecker(rec: TargetRec, c: CheckerRec): void {
-    if (c.removed) return;
+    if (c.removed || rec.suspended) return;
     if (isWatchRunner(c.runner)) {
       if (!c.unwatch) {
         const gen = c.gen;
@@ -322,7 +341,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
   }
 
   private launch(rec: TargetRec, c: CheckerRec): void {
-    if (c.removed || !this.started || c.running) return;
+    if (c.removed || !this.started || c.running || rec.suspended) return;
     c.running = true;
     const gen = c.gen;
     const runner = c.runner as Exclude<CheckRunner, { watch: unknown }>;

@@ -306,5 +306,7 @@ export interface TargetStatus {
   /** Configured weight plus every dynamic checker's delta, clamped to >= 0. */
   weight: number;
   configuredWeight: number;
+  /** Checks suspended (ha_suspend): the state is the one it had when suspended. */
+  suspended: boolean;
   checkers: CheckerStatus[];
 }

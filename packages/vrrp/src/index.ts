@@ -61,3 +61,4 @@ export { NotifyQueue, FifoWriter, fifoLine, type NotifyScripts, type NotifyState
 export { splitArgv, resolveProgram } from './argv.js';
 export { garpFrame, unsolicitedNaFrame, DEFAULT_GARP, type GarpSettings } from './garp.js';
 export { VRRP_GROUP4, VRRP_GROUP6 } from './transport.js';
+export { Rtnl, type RtnlEvents, type LinkInfo, type AddressInfo, type AddressSpec, type RouteSpec } from './rtnl.js';

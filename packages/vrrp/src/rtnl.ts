@@ -103,6 +103,8 @@ export interface RtnlEvents {
   link: [LinkInfo];
   /** An address was added (RTM_NEWADDR). */
   address: [AddressInfo];
+  /** An address was removed (RTM_DELADDR). */
+  addressRemoved: [AddressInfo];
   /** Link events were lost (receive buffer overrun): re-read what matters. */
   resync: [];
 }
@@ -242,7 +244,7 @@ export class Rtnl extends EventEmitter<RtnlEvents> {
     return res.map((e) => (e && done.includes(e.errno ?? 0) ? null : e));
   }
 
-  /** Starts 'link' events (RTNLGRP_LINK: up/down, carrier, removal) and 'address' events (new addresses). */
+  /** Starts 'link' events (RTNLGRP_LINK: up/down, carrier, removal) and 'address' / 'addressRemoved' events. */
   watchLinks(): void {
     if (this.events) return;
     const s = NetlinkSocket.open(consts.NETLINK_ROUTE, { netns: this.netns, groups: [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR], rcvbuf: 1 << 20 });
@@ -250,6 +252,7 @@ export class Rtnl extends EventEmitter<RtnlEvents> {
       if (m.type === RTM_NEWLINK) this.emit('link', parseLink(m));
       else if (m.type === RTM_DELLINK) this.emit('link', { ...parseLink(m), up: false });
       else if (m.type === RTM_NEWADDR) this.emit('address', parseAddr(m));
+      else if (m.type === RTM_DELADDR) this.emit('addressRemoved', parseAddr(m));
     });
     s.on('overrun', () => this.emit('resync'));
     s.listen();

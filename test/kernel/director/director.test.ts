@@ -188,6 +188,46 @@ virtual_server 10.10.0.7 80 {
     }
   });
 
+  it('ha_suspend: checks run only while the virtual server address is on this host', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, chmodSync, rmSync, existsSync } = await import('node:fs');
+    const dir = mkdtempSync('/var/tmp/lvsd-hasuspend-');
+    const runs = () => (existsSync(`${dir}/log`) ? readFileSync(`${dir}/log`, 'utf8').trim().split('\n').length : 0);
+    try {
+      writeFileSync(`${dir}/check.sh`, `#!/bin/sh\necho run >> ${dir}/log\n`);
+      chmodSync(`${dir}/check.sh`, 0o755);
+      const text = `
+virtual_server 10.50.0.1 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  ha_suspend
+  real_server 10.30.0.1 80 {
+    MISC_CHECK {
+      misc_path ${dir}/check.sh
+    }
+  }
+}`;
+      const a = director(text);
+      const seen: string[] = [];
+      a.d.on('log', (e) => e.event === 'ha-suspend' && seen.push(String(e.suspended)));
+      await a.d.start();
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(runs(), 'no check while 10.50.0.1 is elsewhere').toBe(0);
+      expect(table(), 'the service is programmed all the same').toContain('-a -t 10.50.0.1:80 -r 10.30.0.1:80 -g -w 1');
+      ns.sh('ip addr add 10.50.0.1/32 dev lo');
+      await until('checks running', () => runs() >= 2);
+      ns.sh('ip addr del 10.50.0.1/32 dev lo');
+      await new Promise((r) => setTimeout(r, 500));
+      const after = runs();
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(runs(), 'suspended again').toBe(after);
+      expect(seen).toEqual(['true', 'false', 'true']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lvs_sync_daemon follows its VRRP instance: master while MASTER, gone after stop', async () => {
     ns.sh('ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && ip addr add 10.40.0.1/24 dev v0');
     const text = `

@@ -300,3 +300,32 @@ describe('CheckScheduler.load', () => {
     expect(loaded).toEqual(['tcp', 'http']);
   });
 });
+
+describe('CheckScheduler.suspend (ha_suspend)', () => {
+  it('runs no checks and sends no events while suspended; the state is kept; resumed, checks run again', async () => {
+    const { clock, sched, events, counts } = setup((_id, n) => (n < 1 ? OK : FAIL));
+    sched.add(tcp('a', { c: { retry: 0 } }));
+    sched.start();
+    await clock.advance(0);
+    expect(counts.get('a')).toBe(1);
+    expect(sched.suspend('a')).toBe(true);
+    await clock.advance(60_000);
+    expect(counts.get('a'), 'no attempt while suspended').toBe(1);
+    expect(events).toEqual([]);
+    expect(sched.status('a')).toMatchObject({ alive: true, suspended: true });
+    sched.suspend('a', false);
+    await clock.advance(0);
+    expect(counts.get('a')).toBe(2);
+    expect(events.map((e) => e.type)).toEqual(['down']);
+    expect(sched.suspend('nope')).toBe(false);
+  });
+
+  it('a suspended target added before start stays quiet at start', async () => {
+    const { clock, sched, counts } = setup(() => OK);
+    sched.add(tcp('a'));
+    sched.suspend('a');
+    sched.start();
+    await clock.advance(30_000);
+    expect(counts.get('a')).toBeUndefined();
+  });
+});
