@@ -22,4 +22,4 @@ export { resolveFamily, genlHeader, GENL_HDRLEN, type GenlFamily } from './genl.
 export { ipToBytes, bytesToIp, sockaddrIn, sockaddrNl, sockaddrLl, decodeSockaddr, type InetAddress } from './sockaddr.js';
 export { parseCmsgs, buildCmsgs, type Cmsg } from './cmsg.js';
 export { RawSocket, type RawSocketOptions, type RawMessage, type RawSocketEvents } from './dgram.js';
-export { runProgram, killGroup, type RunProgramOptions, type RunProgramResult } from './process.js';
+export { runProgram, killGroup, splitCommandLine, type RunProgramOptions, type RunProgramResult } from './process.js';

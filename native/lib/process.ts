@@ -72,3 +72,36 @@ export function runProgram(argv: readonly string[], opts: RunProgramOptions = {}
     child.once('exit', (code, signal) => settle({ code, signal, timedOut }));
   });
 }
+
+/**
+ * Splits a command line like a POSIX shell does words (single quotes literal, double
+ * quotes with \\ \" \$ \` escapes, backslash outside quotes), without any expansion
+ * or shell syntax. Throws on an unterminated quote.
+ */
+export function splitCommandLine(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let q: '"' | "'" | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (q) {
+      if (ch === q) q = null;
+      else if (ch === '\\' && q === '"' && i + 1 < s.length && '"\\$`'.includes(s[i + 1]!)) cur += s[++i];
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      q = ch;
+      has = true;
+    } else if (ch === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+    } else cur += ch;
+  }
+  if (q) throw new Error(`unterminated ${q} quote in ${JSON.stringify(s)}`);
+  if (has || cur) out.push(cur);
+  return out;
+}

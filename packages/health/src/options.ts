@@ -1,6 +1,7 @@
 // Effective options of a checker: keepalived's inheritance (virtual server ->
 // real server -> checker), its per-checker defaults, and validation. Pure.
 import { isIP } from 'node:net';
+import { splitCommandLine as splitLine } from '@lvsd/native';
 import { HealthConfigError } from './errors.js';
 import type {
   CheckerOptions,
@@ -275,33 +276,13 @@ export function parseHex(s: string, wildcards: boolean, where = 'hex'): { bytes:
   return { bytes: Buffer.from(bytes), mask: Buffer.from(mask) };
 }
 
-/** Splits a command line like a shell (single/double quotes, backslash), with no expansion. */
+/** misc_path as argv (see @lvsd/native splitCommandLine), a bad one as a HealthConfigError. */
 export function splitCommandLine(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let has = false;
-  let q: '"' | "'" | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (q) {
-      if (ch === q) q = null;
-      else if (ch === '\\' && q === '"' && i + 1 < s.length && '"\\$`'.includes(s[i + 1])) cur += s[++i];
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      q = ch;
-      has = true;
-    } else if (ch === '\\' && i + 1 < s.length) {
-      cur += s[++i];
-      has = true;
-    } else if (/\s/.test(ch)) {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else cur += ch;
+  try {
+    return splitLine(s);
+  } catch (e) {
+    throw new HealthConfigError(`misc_path: ${(e as Error).message}`);
   }
-  if (q) throw new HealthConfigError(`misc_path: unterminated ${q} quote in ${JSON.stringify(s)}`);
-  if (has || cur) out.push(cur);
-  return out;
 }
 
 /** A stable key for diffing: same key = same checker, its state is kept across updates. */

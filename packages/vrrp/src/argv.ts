@@ -1,39 +1,20 @@
 // Command lines as keepalived 2 runs them: split into argv (quotes and
-// backslashes honoured, no shell), the program looked up in PATH when it has no
+// backslashes honoured, no shell; given as argv already, taken as is), the program looked up in PATH when it has no
 // slash. A program that cannot be found disables the script, as keepalived does
 // ("Cannot find script [[ in path - disabling"): shell syntax such as
 // `[[ -f x ]] && exit 1` is not run through a shell.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { splitCommandLine } from '@lvsd/native';
 
-export function splitArgv(cmd: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let have = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < cmd.length; i++) {
-    const c = cmd[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < cmd.length) cur += cmd[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      have = true;
-    } else if (c === '\\' && i + 1 < cmd.length) {
-      cur += cmd[++i];
-      have = true;
-    } else if (/\s/.test(c)) {
-      if (have) out.push(cur);
-      cur = '';
-      have = false;
-    } else {
-      cur += c;
-      have = true;
-    }
+/** A command line as argv; an argv array is taken as it is (the config reader split it already). */
+export function splitArgv(cmd: string | readonly string[]): string[] {
+  if (typeof cmd !== 'string') return [...cmd];
+  try {
+    return splitCommandLine(cmd);
+  } catch {
+    return []; // an unterminated quote: nothing runnable, the script is disabled as not found
   }
-  if (have) out.push(cur);
-  return out;
 }
 
 function executable(p: string): boolean {

@@ -9,12 +9,13 @@ import { runProgram } from './track.js';
 
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
+/** Command lines, or argv already split. */
 export interface NotifyScripts {
-  notify?: string;
-  notifyMaster?: string;
-  notifyBackup?: string;
-  notifyFault?: string;
-  notifyStop?: string;
+  notify?: string | readonly string[];
+  notifyMaster?: string | readonly string[];
+  notifyBackup?: string | readonly string[];
+  notifyFault?: string | readonly string[];
+  notifyStop?: string | readonly string[];
 }
 
 export interface NotifyResult {

@@ -21,8 +21,8 @@ export type RouteOption = string | { dst: string; via?: string; src?: string; de
 /** A vrrp_script tracked by the instance (keepalived's vrrp_script block with track_script's weight). */
 export interface TrackScriptOption {
   name: string;
-  /** The command line; run without a shell (see docs/vrrp.md). */
-  script: string;
+  /** The command line, or argv; run without a shell (see docs/vrrp.md). */
+  script: string | readonly string[];
   /** Seconds between runs (default 1). */
   interval?: number;
   /** Seconds before a run is killed and counted failed (default: interval). */
@@ -93,12 +93,12 @@ export interface VrrpInstanceOptions {
   trackScript?: TrackScriptOption[];
   trackInterface?: TrackInterfaceOption[];
   trackFile?: TrackFileOption[];
-  /** Run with the state as arguments: notify gets TYPE NAME STATE PRIORITY. */
-  notify?: string;
-  notifyMaster?: string;
-  notifyBackup?: string;
-  notifyFault?: string;
-  notifyStop?: string;
+  /** Run with the state as arguments: notify gets TYPE NAME STATE PRIORITY. Command lines or argv. */
+  notify?: string | readonly string[];
+  notifyMaster?: string | readonly string[];
+  notifyBackup?: string | readonly string[];
+  notifyFault?: string | readonly string[];
+  notifyStop?: string | readonly string[];
   /** A FIFO (or file) receiving keepalived's `INSTANCE "NAME" STATE PRIORITY` lines. */
   notifyFifo?: string;
   /** Network namespace: a path (/var/run/netns/NAME) or a name under /var/run/netns. */

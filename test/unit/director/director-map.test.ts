@@ -91,7 +91,7 @@ describe('vrrp_instance as VrrpInstance options', () => {
       authentication: { authType: 'PASS', authPass: 'pBkfC1ax' },
       virtualIpaddress: [{ address: '172.18.200.6', prefix: 32, dev: 'eno16777736', label: 'eno16777736:0' }],
       mcastGroup4: '224.0.100.18',
-      notifyMaster: '/etc/keepalived/notify.sh master',
+      notifyMaster: ['/etc/keepalived/notify.sh', 'master'],
     });
     expect(o.trackScript).toEqual([expect.objectContaining({ name: 'chk_down', weight: 5, interval: 2 })]);
   });
@@ -157,5 +157,31 @@ describe('bad definitions', () => {
       expect(r.ok).toBe(false);
       expect(r.diagnostics.find((d) => d.severity === 'error')).toMatchObject({ file: 'd.conf', message: expect.stringMatching(/expands into (itself|each other)/) });
     }
+  });
+});
+
+describe('scripts reach VRRP as the argv keepalived splits', () => {
+  it('escapes and quotes of track_script and notify are read once, by the config reader', () => {
+    const c = parseConfigOrThrow(
+      `vrrp_script chk {
+  script "/bin/echo 'a b' c\\\\x41"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  priority 100
+  virtual_ipaddress {
+    10.0.0.1
+  }
+  track_script {
+    chk
+  }
+  notify_master "/bin/echo \\"x y\\""
+}`,
+      { file: 't.conf' },
+    );
+    const o = vrrpOptions(c.vrrpInstances[0]!, c);
+    expect(o.trackScript![0]!.script).toEqual(c.vrrpScripts[0]!.script.argv);
+    expect(o.notifyMaster).toEqual(c.vrrpInstances[0]!.notify.master!.argv);
   });
 });

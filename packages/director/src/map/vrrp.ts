@@ -2,7 +2,8 @@
 import type { RouteOption, TrackScriptOption, VipOption, VrrpInstanceOptions } from '@lvsd/vrrp';
 import type { KeepalivedConfig, ScriptSpec, VirtualIp, VirtualRoute, VrrpInstance, VrrpNotify } from '../config/model.js';
 
-const text = (s: ScriptSpec | undefined): string | undefined => s?.text;
+// The argv keepalived's reader split (its escapes and quoting), not the text to split again.
+const argv = (s: ScriptSpec | undefined): string[] | undefined => s?.argv;
 
 function vip(v: VirtualIp): VipOption {
   const o: Exclude<VipOption, string> = { address: v.address, prefix: v.prefix };
@@ -26,11 +27,11 @@ function route(r: VirtualRoute): RouteOption {
 
 export function notifyScripts(n: VrrpNotify) {
   return {
-    notify: text(n.any),
-    notifyMaster: text(n.master),
-    notifyBackup: text(n.backup),
-    notifyFault: text(n.fault),
-    notifyStop: text(n.stop),
+    notify: argv(n.any),
+    notifyMaster: argv(n.master),
+    notifyBackup: argv(n.backup),
+    notifyFault: argv(n.fault),
+    notifyStop: argv(n.stop),
   };
 }
 
@@ -43,7 +44,7 @@ export function vrrpOptions(inst: VrrpInstance, config: KeepalivedConfig, netns?
     if (!def) continue; // the config builder already reported it
     trackScript.push({
       name: def.name,
-      script: def.script.text,
+      script: def.script.argv,
       interval: def.interval,
       timeout: def.timeout,
       rise: def.rise,
