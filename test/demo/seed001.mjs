@@ -133,7 +133,11 @@ async function main() {
   say('IPVS table on d1 (ipvsadm -Sn):');
   console.log(indent(topo.ipvs('d1')));
   resetTally();
-  await sleep(2000);
+  // wlc spreads new connections by weight and by the connections each server already
+  // has: a short window can fall on one server. Watch until both answered, each VIP.
+  const both = () => answered(tally, VIP1).length === 2 && answered(tally, VIP2).length === 2;
+  await until('both real servers through both VIPs', both, 10_000).catch(() => {});
+  await sleep(500);
   let t = resetTally();
   say(`client: ${summary(t)}`);
   check('client reaches both real servers through both VIPs', answered(t, VIP1).length === 2 && answered(t, VIP2).length === 2);
