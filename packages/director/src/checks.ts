@@ -147,8 +147,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     } catch (e) {
       // As keepalived: a service the kernel refuses (a scheduler module missing...) is
       // reported and the rest runs; the table retries it on the next apply or verify.
+      // The table has reported it already (its 'error' event is forwarded).
       if (!(e instanceof IpvsApplyError)) throw e;
-      this.emit('error', e);
     }
     this.health.start();
     this.table.start();
@@ -320,9 +320,10 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       for (const [st, svc] of changed) {
         try {
           this.emit('applied', await this.table.applyService(svc));
-        } catch (e) {
-          st.dirty = true; // sent again with the next event, and repaired by verify()
-          this.emit('error', e as Error);
+        } catch {
+          // Reported by the table's 'error' event; sent again with the next event and
+          // repaired by verify().
+          st.dirty = true;
         }
       }
     });
