@@ -4,6 +4,7 @@ import {
   ConfigError,
   formatDiagnostic,
   keywordTables,
+  memoryFs,
   parseConfig,
   parseConfigOrThrow,
   type Checker,
@@ -523,5 +524,37 @@ describe('strict mode, errors, keyword table', () => {
     }
     expect(t['HTTP_GET / SSL_GET']!.nb_get_retry!.status).toBe('deprecated');
     expect(t.vrrp_instance!.use_vmac!.status).toBe('not-yet');
+  });
+});
+
+describe('virtual_routes: routing tables by number or iproute2 name', () => {
+  const conf = (table: string) => `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  priority 100
+  virtual_ipaddress {
+    10.0.0.1
+  }
+  virtual_routes {
+    10.9.0.0/16 via 10.0.0.254 table ${table}
+  }
+}`;
+  const fs = memoryFs({
+    '/etc/iproute2/rt_tables': '255\tlocal\n254\tmain\n# comment\n200 lvs\n',
+    '/etc/iproute2/rt_tables.d/extra.conf': '0x12c\tedge\n',
+  });
+  const tableOf = (table: string) => {
+    const r = parseConfig(conf(table), { file: 't.conf', fs });
+    return r.ok ? r.config.vrrpInstances[0]!.virtualRoutes[0]!.tableId : r.diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`);
+  };
+  it('numbers, built-in names, rt_tables and rt_tables.d names', () => {
+    expect(tableOf('100')).toBe(100);
+    expect(tableOf('main')).toBe(254);
+    expect(tableOf('local')).toBe(255);
+    expect(tableOf('lvs')).toBe(200);
+    expect(tableOf('edge')).toBe(300);
+  });
+  it('an unknown name is an error naming it, never the main table', () => {
+    expect(tableOf('nosuch')).toEqual([expect.stringMatching(/^9:38 .*unknown routing table 'nosuch'/)]);
   });
 });

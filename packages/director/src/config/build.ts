@@ -29,6 +29,7 @@ import type {
   VrrpScript,
   VrrpSyncGroup,
 } from './model.js';
+import type { ConfigFs } from './fs.js';
 import type { ConfigNode } from './parser.js';
 import type { Token } from './reader.js';
 import { Values, afterLast, familyOf, locOf } from './values.js';
@@ -36,6 +37,8 @@ import { Values, afterLast, familyOf, locOf } from './values.js';
 export interface BuildOptions {
   /** Host name for the default router_id (keepalived: the node name up to its first dot). */
   hostname?: string;
+  /** Where routing table names (`table NAME` of virtual_routes) are looked up: rt_tables files. */
+  fs?: ConfigFs;
 }
 
 export type KeywordStatus = 'supported' | 'differs' | 'ignored' | 'deprecated' | 'not-yet';
@@ -1075,11 +1078,18 @@ function parseRoute(e: ConfigNode, b: Builder, owner: string): VirtualRoute | un
         route.scope = val!.text;
         i++;
         break;
-      case 'table':
+      case 'table': {
         if (!need()) return undefined;
+        const id = routeTableId(val!.text, b.opts.fs);
+        if (id === undefined) {
+          b.sink.error('invalid-value', val!, `${owner}: unknown routing table '${val!.text}' (a number, local, main, default, or a name from ${RT_TABLES[0]})`, 'virtual_routes');
+          return undefined;
+        }
         route.table = val!.text;
+        route.tableId = id;
         i++;
         break;
+      }
       case 'metric':
       case 'preference':
       case 'priority': {
@@ -2783,4 +2793,31 @@ export function keywordTables(): Record<string, Record<string, { status: Keyword
     for (const [k, note] of Object.entries(kws)) t[k] = note ? { status: 'not-yet', note } : { status: 'not-yet' };
   }
   return out;
+}
+
+/** iproute2's table names: built in, then its rt_tables files (as `ip route ... table NAME` resolves them). */
+const BUILTIN_TABLES: Record<string, number> = { unspec: 0, default: 253, main: 254, local: 255 };
+const RT_TABLES = ['/etc/iproute2/rt_tables', '/usr/share/iproute2/rt_tables', '/usr/lib/iproute2/rt_tables'];
+
+export function routeTableId(name: string, fs: ConfigFs | undefined): number | undefined {
+  if (/^\d+$/.test(name)) {
+    const n = Number(name);
+    return n <= 0xffffffff ? n : undefined;
+  }
+  if (Object.hasOwn(BUILTIN_TABLES, name)) return BUILTIN_TABLES[name];
+  const files = [...RT_TABLES];
+  for (const dir of RT_TABLES.map((f) => `${f}.d`)) for (const f of fs?.readdir(dir) ?? []) if (f.endsWith('.conf')) files.push(`${dir}/${f}`);
+  for (const f of files) {
+    let text: string;
+    try {
+      text = fs?.readFile(f) ?? '';
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const m = /^\s*(0x[0-9a-f]+|\d+)\s+(\S+)/i.exec(line);
+      if (m && m[2] === name) return Number(m[1]);
+    }
+  }
+  return undefined;
 }

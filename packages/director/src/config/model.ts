@@ -184,7 +184,9 @@ export interface VirtualRoute {
   via?: string;
   dev?: string;
   scope?: string;
+  /** As written, and resolved to its number (names from iproute2's rt_tables). */
   table?: string;
+  tableId?: number;
   metric?: number;
   /** `blackhole`, `unreachable`, `prohibit`... when given. */
   type?: string;

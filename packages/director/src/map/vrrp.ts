@@ -20,7 +20,7 @@ function route(r: VirtualRoute): RouteOption {
   if (r.src) o.src = r.src;
   if (r.dev) o.dev = r.dev;
   if (r.metric !== undefined) o.metric = r.metric;
-  if (r.table !== undefined && /^\d+$/.test(r.table)) o.table = Number(r.table);
+  if (r.tableId !== undefined) o.table = r.tableId;
   if (r.scope) o.scope = r.scope;
   return o;
 }
