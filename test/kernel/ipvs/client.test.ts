@@ -142,14 +142,23 @@ describe('destinations', () => {
     // A local client's SYNs to the VIP pass IPVS (LOCAL_OUT) and go out on the dummy link,
     // where nobody answers: enough to count connections, packets and bytes.
     ns.sh(`for i in 1 2 3; do timeout 3 bash -c 'exec 3<>/dev/tcp/10.0.0.1/80' 2>/dev/null; done; true`);
-    const svc = await c.getService(key);
-    const [dest] = await c.listDestinations(key);
-    const st = parseStats(ns.sh('ipvsadm -Ln --stats --exact'));
-    const want = st.get('tcp 10.0.0.1:80')!;
+    // A late SYN retransmission can land between two reads: compare only readings taken
+    // while ipvsadm saw the same counters before and after ours.
+    let svc, dest, st;
+    for (let i = 0; i < 10; i++) {
+      const before = ns.sh('ipvsadm -Ln --stats --exact');
+      svc = await c.getService(key);
+      [dest] = await c.listDestinations(key);
+      const after = ns.sh('ipvsadm -Ln --stats --exact');
+      st = parseStats(after);
+      if (before === after) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const want = st!.get('tcp 10.0.0.1:80')!;
     expect(want[0]).toBeGreaterThanOrEqual(3n);
-    expect([svc.stats!.conns, svc.stats!.inpkts, svc.stats!.outpkts, svc.stats!.inbytes, svc.stats!.outbytes]).toEqual(want);
-    const d = dest.stats!;
-    expect([d.conns, d.inpkts, d.outpkts, d.inbytes, d.outbytes]).toEqual(st.get('tcp 10.0.0.1:80 -> 192.0.2.10:80'));
+    expect([svc!.stats!.conns, svc!.stats!.inpkts, svc!.stats!.outpkts, svc!.stats!.inbytes, svc!.stats!.outbytes]).toEqual(want);
+    const d = dest!.stats!;
+    expect([d.conns, d.inpkts, d.outpkts, d.inbytes, d.outbytes]).toEqual(st!.get('tcp 10.0.0.1:80 -> 192.0.2.10:80'));
     await c.zero(key);
     expect((await c.getService(key)).stats!.conns).toBe(0n);
   });
