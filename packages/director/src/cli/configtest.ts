@@ -1,7 +1,7 @@
 // `lvsd -t`: load the configuration, print what is wrong (file:line:col), exit 0 or 5.
 import { hostname } from 'node:os';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { loadConfig, type LoadResult } from '../config/load.js';
+import { loadConfig, type LoadOptions, type LoadResult } from '../config/load.js';
 import type { CliOptions } from './args.js';
 
 /** Exit codes, keepalived's where it has one. */
@@ -24,12 +24,11 @@ export function defaultConfigId(): string {
 }
 
 export function loadForCli(opts: CliOptions): LoadResult {
-  return loadConfig(opts.useFile, {
-    configId: opts.configId ?? defaultConfigId(),
-    hostname: hostname(),
-    strict: opts.strict,
-    cwd: process.cwd(),
-  });
+  return loadConfig(opts.useFile, cliLoadOptions(opts));
+}
+
+export function cliLoadOptions(opts: CliOptions): LoadOptions {
+  return { configId: opts.configId ?? defaultConfigId(), hostname: hostname(), strict: opts.strict, cwd: process.cwd() };
 }
 
 /** Same-kind diagnostics shown per file before the rest are summed up (all of them with -D). */

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { KeepalivedConfig } from '../config/model.js';
 import type { CliOptions } from './args.js';
-import { EXIT, loadForCli, renderDiagnostics } from './configtest.js';
+import { ConfigLoader } from '../config/incremental.js';
+import { EXIT, cliLoadOptions, renderDiagnostics } from './configtest.js';
 import { logEvent, type Logger } from './log.js';
 
 /** What the CLI needs of the Director (packages/director/src/director.ts). */
@@ -57,7 +58,9 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
   const dumpDir = deps.dumpDir ?? tmpdir();
   const create = deps.createDirector ?? loadDirector;
 
-  const first = loadForCli(opts);
+  // One loader for the process: a SIGHUP re-reads only the virtual_server blocks that changed.
+  const loader = new ConfigLoader(opts.useFile, cliLoadOptions(opts));
+  const first = loader.load();
   for (const line of renderDiagnostics(first.diagnostics, { json: false, detail: opts.logDetail })) {
     const sev = line.includes(': error: ') ? 'error' : line.includes(': warning: ') ? 'warn' : 'info';
     logger.log(sev, line, { event: 'config-diagnostic' });
@@ -134,7 +137,8 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
     if (stopping) return;
     reloading = reloading.then(async () => {
       logger.info(`SIGHUP: reloading ${opts.useFile}`, { event: 'reload' });
-      const r = loadForCli(opts);
+      const r = loader.load();
+      logger.debug(`configuration read (${loader.lastMode})`, { event: 'config-read', mode: loader.lastMode });
       for (const line of renderDiagnostics(r.diagnostics, { json: false, detail: opts.logDetail })) {
         logger.log(line.includes(': error: ') ? 'error' : 'warn', line, { event: 'config-diagnostic' });
       }

@@ -17,3 +17,4 @@ export { readConfigLines, splitQuotedEscaped, describeChar, NON_ASCII_SPACES, ty
 export { expandBraces, glob } from './glob.js';
 export { keywordTables, defaultGlobal, NOT_YET, type BuildOptions, type KeywordStatus } from './build.js';
 export { parseConfig, loadConfig, parseConfigOrThrow, loadConfigOrThrow, type LoadOptions, type LoadResult } from './load.js';
+export { ConfigLoader, type LoadMode } from './incremental.js';

@@ -3,11 +3,13 @@ import { Builder, type BuildOptions } from './build.js';
 import { ConfigError, DiagnosticSink, applyStrict, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { memoryFs, nodeFs, type ConfigFs } from './fs.js';
 import type { KeepalivedConfig } from './model.js';
-import { readTopLevel, type ParseOptions } from './parser.js';
+import { readTopLevel, type ConfigNode, type ParseOptions } from './parser.js';
 
 export interface LoadOptions extends BuildOptions, ParseOptions {
   /** Warnings become errors (the CLI's --strict). */
   strict?: boolean;
+  /** Sees each top-level node of the main file as it is read (ConfigLoader notes where blocks are). */
+  onTopLevel?: (node: ConfigNode) => void;
 }
 
 export type LoadResult =
@@ -25,7 +27,11 @@ export function parseConfig(text: string, opts: LoadOptions & { file?: string } 
   // The builder's diagnostics follow the reader's, as when the whole tree came first.
   const buildSink = new DiagnosticSink();
   const builder = new Builder(buildSink, opts);
-  const files = readTopLevel(text, file, opts, sink, (node) => builder.add(node));
+  const onTop = opts.onTopLevel;
+  const files = readTopLevel(text, file, opts, sink, (node) => {
+    if (onTop && node.file === file) onTop(node);
+    builder.add(node);
+  });
   const config = builder.end(files);
   for (const d of buildSink.list) sink.list.push(d);
   let diagnostics = sortDiagnostics(sink.list);

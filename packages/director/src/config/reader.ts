@@ -68,6 +68,8 @@ export interface ReadOptions {
   random?: () => number;
   /** Deepest include nesting accepted (default 32). */
   maxIncludeDepth?: number;
+  /** Line number of the text's first line (default 1): a part of a file read on its own. */
+  firstLine?: number;
 }
 
 /** keepalived's WHITE_SPACE_STR: ' ', \t, \n, \v, \f, \r (tested per character, hence no string search). */
@@ -212,7 +214,7 @@ class Reader {
   }
 
   run(text: string, file: string): void {
-    this.stack.push({ file, text, pos: 0, lineNo: 0 });
+    this.stack.push({ file, text, pos: 0, lineNo: (this.opts.firstLine ?? 1) - 1 });
     this.files.push(file);
     this.fileSet.add(file);
     for (;;) {

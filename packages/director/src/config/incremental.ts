@@ -1,0 +1,258 @@
+// Reloading a big configuration without reading all of it again. keepalived re-reads
+// the whole file on SIGHUP; for 5,000 virtual servers that is most of a reload. When
+// the change between two versions of a file lies inside `virtual_server` blocks, only
+// those blocks are read and built again, and the other virtual servers are kept as the
+// same objects (which the Director then recognises as unchanged without comparing).
+// Whenever that is not certainly equivalent to reading the whole file (includes, $
+// definitions, @ conditionals, non-ASCII text, groups, FILE_CHECK, a duplicate, any
+// error), the whole file is read as before.
+import { isAscii } from 'node:buffer';
+import { Builder } from './build.js';
+import { DiagnosticSink, applyStrict, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { nodeFs, type ConfigFs } from './fs.js';
+import { loadConfig, parseConfig, type LoadOptions, type LoadResult } from './load.js';
+import type { KeepalivedConfig, VirtualServer } from './model.js';
+import { readTopLevel, type ConfigNode } from './parser.js';
+
+/** A top-level node's place in the file: bytes [start, end), lines [line, endLine]. */
+interface Span {
+  keyword: string;
+  start: number;
+  end: number;
+  line: number;
+  endLine: number;
+}
+
+interface State {
+  buf: Buffer;
+  result: Extract<LoadResult, { ok: true }>;
+  spans: Span[];
+  /** How many virtual servers each key names (a duplicate needs the whole read to be reported). */
+  keys: Map<string, number>;
+}
+
+export type LoadMode = 'full' | 'incremental' | 'unchanged';
+
+const CHUNK = 64 * 1024;
+
+/** Loads one configuration file again and again (the CLI's SIGHUP), incrementally when it can. */
+export class ConfigLoader {
+  private state: State | undefined;
+  /** How the last load() read the file. */
+  lastMode: LoadMode = 'full';
+
+  constructor(
+    readonly path: string,
+    private readonly opts: LoadOptions = {},
+  ) {}
+
+  load(): LoadResult {
+    const fs: ConfigFs = this.opts.fs ?? nodeFs;
+    let text: string;
+    try {
+      text = fs.readFile(this.path);
+    } catch {
+      this.state = undefined;
+      this.lastMode = 'full';
+      return loadConfig(this.path, this.opts); // says why it cannot be read
+    }
+    const buf = Buffer.from(text, 'latin1');
+    const prev = this.state;
+    if (prev) {
+      const r = this.incremental(prev, buf);
+      if (r) return r;
+    }
+    return this.full(text, buf);
+  }
+
+  private full(text: string, buf: Buffer): LoadResult {
+    this.lastMode = 'full';
+    this.state = undefined;
+    const spans: Span[] = [];
+    const fs = this.opts.fs ?? nodeFs;
+    const r = parseConfig(text, { ...this.opts, fs, file: this.path, onTopLevel: (n) => spans.push(spanOf(n)) });
+    if (r.ok && eligibleFile(buf, text, r.config)) {
+      locate(buf, spans);
+      this.state = { buf, result: r, spans, keys: countKeys(r.config.virtualServers) };
+    }
+    return r;
+  }
+
+  private incremental(prev: State, buf: Buffer): LoadResult | undefined {
+    const old = prev.buf;
+    const p = commonPrefix(old, buf);
+    if (p === old.length && p === buf.length) {
+      this.lastMode = 'unchanged';
+      return prev.result;
+    }
+    if (!eligibleText(buf)) return undefined;
+    const q = commonSuffix(old, buf, p);
+    const delta = buf.length - old.length;
+    // The old top-level nodes the change touches, widened to whole lines.
+    let from = lineStart(old, p);
+    let to = lineEnd(old, old.length - q);
+    const spans = prev.spans;
+    let i0 = spans.findIndex((s) => s.end > from);
+    if (i0 < 0) i0 = spans.length;
+    let i1 = i0;
+    while (i1 < spans.length && spans[i1]!.start < to) i1++;
+    if (i1 > i0) {
+      from = Math.min(from, spans[i0]!.start);
+      to = Math.max(to, spans[i1 - 1]!.end);
+    }
+    for (let i = i0; i < i1; i++) if (spans[i]!.keyword !== 'virtual_server') return undefined;
+    const firstLine = lineNumberAt(old, from, prev.spans, i0);
+    const oldLines = countLines(old, from, to);
+    const text = buf.toString('latin1', from, to + delta);
+    if (/^[ \t]*(include\b|@|\$)/m.test(text)) return undefined;
+
+    // Read and build just that part, with the rest of the file's settings.
+    const sink = new DiagnosticSink();
+    const buildSink = new DiagnosticSink();
+    const builder = new Builder(buildSink, this.opts);
+    const fresh: Span[] = [];
+    let foreign = false;
+    readTopLevel(text, this.path, { ...this.opts, firstLine }, sink, (n) => {
+      if (n.keyword !== 'virtual_server') foreign = true;
+      else builder.add(n);
+      fresh.push(spanOf(n));
+    });
+    if (foreign) return undefined;
+    const part = builder.end([this.path]);
+    for (const d of buildSink.list) sink.list.push(d);
+    if (hasErrors(sink.list)) return undefined; // the whole read reports them in full
+    const added = part.virtualServers;
+    if (added.length !== fresh.length) return undefined;
+    if (added.some((vs) => vs.kind === 'group' || vs.realServers.some((rs) => rs.checkers.some((c) => c.type === 'FILE_CHECK')))) return undefined;
+
+    const vsBefore = spans.slice(0, i0).filter((s) => s.keyword === 'virtual_server').length;
+    const removed = i1 - i0;
+    const keys = new Map(prev.keys);
+    const cfg = prev.result.config;
+    for (const vs of cfg.virtualServers.slice(vsBefore, vsBefore + removed)) keys.set(vsKey(vs), keys.get(vsKey(vs))! - 1);
+    for (const vs of added) {
+      const k = vsKey(vs);
+      const n = (keys.get(k) ?? 0) + 1;
+      if (n > 1) return undefined;
+      keys.set(k, n);
+    }
+
+    const config: KeepalivedConfig = {
+      ...cfg,
+      virtualServers: [...cfg.virtualServers.slice(0, vsBefore), ...added, ...cfg.virtualServers.slice(vsBefore + removed)],
+    };
+    const newLines = countLines(buf, from, to + delta);
+    const lineDelta = newLines - oldLines;
+    const lastOldLine = firstLine + oldLines - 1;
+    let diagnostics: Diagnostic[] = [];
+    for (const d of prev.result.diagnostics) {
+      if (d.file !== this.path || d.line < firstLine) diagnostics.push(d);
+      else if (d.line > lastOldLine) diagnostics.push({ ...d, line: d.line + lineDelta });
+    }
+    diagnostics.push(...sink.list);
+    diagnostics = sortDiagnostics(diagnostics);
+    if (this.opts.strict) diagnostics = applyStrict(diagnostics);
+    if (hasErrors(diagnostics)) return undefined;
+
+    locate(buf, fresh, from, firstLine);
+    const shifted = spans.slice(i1).map((s) => ({ ...s, start: s.start + delta, end: s.end + delta, line: s.line + lineDelta, endLine: s.endLine + lineDelta }));
+    const result = { ok: true as const, config, diagnostics };
+    this.state = { buf, result, spans: [...spans.slice(0, i0), ...fresh, ...shifted], keys };
+    this.lastMode = 'incremental';
+    return result;
+  }
+}
+
+function spanOf(n: ConfigNode): Span {
+  return { keyword: n.keyword, start: -1, end: -1, line: n.line, endLine: n.close?.line ?? n.line };
+}
+
+/** Byte offsets of each span's first line and of the end of its last line (after the newline). */
+function locate(buf: Buffer, spans: Span[], base = 0, baseLine = 1): void {
+  let pos = base;
+  let line = baseLine;
+  for (const s of spans) {
+    while (line < s.line) {
+      pos = buf.indexOf(10, pos) + 1;
+      line++;
+    }
+    s.start = pos;
+    let end = pos;
+    let l = line;
+    while (l <= s.endLine) {
+      const nl = buf.indexOf(10, end);
+      end = nl < 0 ? buf.length : nl + 1;
+      l++;
+    }
+    s.end = end;
+  }
+}
+
+/** The line number at byte `at` (a line start), counted from the nearest known span. */
+function lineNumberAt(buf: Buffer, at: number, spans: Span[], i0: number): number {
+  const before = spans[i0 - 1];
+  let line = before ? before.endLine + 1 : 1;
+  let pos = before ? before.end : 0;
+  while (pos < at) {
+    const nl = buf.indexOf(10, pos);
+    if (nl < 0 || nl >= at) break;
+    pos = nl + 1;
+    line++;
+  }
+  return line;
+}
+
+function countLines(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let pos = buf.indexOf(10, from); pos >= 0 && pos < to; pos = buf.indexOf(10, pos + 1)) n++;
+  return n;
+}
+
+const lineStart = (buf: Buffer, at: number): number => (at <= 0 ? 0 : buf.lastIndexOf(10, at - 1) + 1);
+function lineEnd(buf: Buffer, at: number): number {
+  if (at > 0 && buf[at - 1] === 10) return at;
+  const nl = buf.indexOf(10, at);
+  return nl < 0 ? buf.length : nl + 1;
+}
+
+function commonPrefix(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n) {
+    const len = Math.min(CHUNK, n - i);
+    if (a.compare(b, i, i + len, i, i + len) !== 0) break;
+    i += len;
+  }
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/** Common tail length, not reaching back into the first `p` bytes of either. */
+function commonSuffix(a: Buffer, b: Buffer, p: number): number {
+  const n = Math.min(a.length, b.length) - p;
+  let k = 0;
+  while (k < n) {
+    const len = Math.min(CHUNK, n - k);
+    if (a.compare(b, b.length - k - len, b.length - k, a.length - k - len, a.length - k) !== 0) break;
+    k += len;
+  }
+  while (k < n && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
+  return k;
+}
+
+/** A file the incremental path may handle: one file, plain ASCII, no definitions or conditionals. */
+function eligibleFile(buf: Buffer, text: string, config: KeepalivedConfig): boolean {
+  return config.files.length === 1 && eligibleText(buf) && !/^[ \t]*(include\b|@|\$)/m.test(text);
+}
+
+const eligibleText = (buf: Buffer): boolean => isAscii(buf);
+
+function vsKey(vs: VirtualServer): string {
+  return vs.kind === 'fwmark' ? `fwmark ${vs.fwmark} ${vs.family}` : vs.kind === 'group' ? `group ${vs.group}` : `${vs.address} ${vs.port} ${vs.protocol ?? ''}`;
+}
+
+function countKeys(list: readonly VirtualServer[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const vs of list) m.set(vsKey(vs), (m.get(vsKey(vs)) ?? 0) + 1);
+  return m;
+}

@@ -1,0 +1,121 @@
+// ConfigLoader: a reload that reads only the changed virtual_server blocks must give
+// exactly what reading the whole file gives (the model, every diagnostic and its line),
+// and fall back to the whole read whenever that is not certain.
+import { describe, expect, it } from 'vitest';
+import { ConfigLoader, parseConfig, type ConfigFs, type LoadResult } from '@lvsd/director';
+
+const vs = (i: number, weight = 1, extra = '') => `virtual_server 10.1.${i >> 8}.${i & 255} 80 {
+  lb_algo wrr
+  lb_kind DR
+  protocol TCP
+  real_server 172.16.${i >> 8}.${i & 255} 80 {
+    weight ${weight}
+  }
+  real_server 172.17.${i >> 8}.${i & 255} 8080 {
+    weight 2
+    TCP_CHECK {
+      connect_timeout 3
+    }
+  }${extra}
+}
+`;
+
+function base(n: number): string[] {
+  const blocks = [
+    '! generated\nglobal_defs {\n  router_id lb1\n}\n',
+    'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.1.0.254\n  }\n}\n',
+  ];
+  for (let i = 0; i < n; i++) blocks.push(vs(i));
+  return blocks;
+}
+
+/** Drops every `loc` (and `files`) so that two models can be compared for meaning. */
+function strip(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(strip);
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'loc').map(([k, v]) => [k, strip(v)]));
+  return x;
+}
+
+function setup(text: string) {
+  let cur = text;
+  const fs: ConfigFs = { readFile: () => cur, readdir: () => undefined, stat: () => 'file' };
+  const loader = new ConfigLoader('/etc/keepalived/keepalived.conf', { fs, hostname: 'lb1' });
+  const full = (): LoadResult => parseConfig(cur, { file: '/etc/keepalived/keepalived.conf', fs, hostname: 'lb1' });
+  return {
+    loader,
+    set: (t: string) => (cur = t),
+    check(mode?: string) {
+      const a = loader.load();
+      const b = full();
+      expect(a.ok).toBe(b.ok);
+      expect(a.diagnostics).toEqual(b.diagnostics);
+      if (a.ok && b.ok) expect(strip(a.config)).toEqual(strip(b.config));
+      if (mode) expect(loader.lastMode).toBe(mode);
+      return a;
+    },
+  };
+}
+
+describe('ConfigLoader', () => {
+  it('a weight changed in one block: only that block is read again, the rest are the same objects', () => {
+    const blocks = base(50);
+    const s = setup(blocks.join(''));
+    const first = s.check('full');
+    blocks[2 + 20] = vs(20, 7);
+    s.set(blocks.join(''));
+    const second = s.check('incremental');
+    if (!first.ok || !second.ok) throw new Error('unexpected');
+    expect(second.config.virtualServers[20]!.realServers[0]!.weight).toBe(7);
+    expect(second.config.virtualServers[19]).toBe(first.config.virtualServers[19]);
+    expect(second.config.virtualServers[21]).toBe(first.config.virtualServers[21]);
+    expect(second.config.vrrpInstances).toBe(first.config.vrrpInstances);
+    s.check('unchanged');
+  });
+
+  it('random edits inside, between, before and after virtual_server blocks give what a full read gives', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const blocks = base(40);
+    const s = setup(blocks.join(''));
+    s.check('full');
+    let incremental = 0;
+    for (let step = 0; step < 200; step++) {
+      const i = 2 + rnd(blocks.length - 2);
+      const k = rnd(10);
+      if (k < 3) blocks[i] = vs(1000 + step, 1 + rnd(9)); // a real change of one block
+      else if (k < 4) blocks.splice(i, 0, vs(2000 + step)); // a new block (more lines: later lines move)
+      else if (k < 5 && blocks.length > 5) blocks.splice(i, 1); // a removed block
+      else if (k < 6) blocks[i] = blocks[i]!.replace('lb_algo wrr', 'lb_algo rr\n  ! a comment\n'); // lines added
+      else if (k < 7) blocks[i] = `! note ${step}\n${blocks[i]}`; // a comment between blocks
+      else if (k < 8) blocks[i] = blocks[i]!.replace('weight 2', 'weight 2\n    bogus_keyword 1'); // a warning inside
+      else if (k < 9) blocks[i] = blocks[i]!.replace('lb_kind DR', 'lb_kind DR\n  delay_loop x'); // an error: whole read
+      else blocks[0] = `global_defs {\n  router_id lb${step}\n}\n`; // outside virtual servers: whole read
+      s.set(blocks.join(''));
+      s.check();
+      if (s.loader.lastMode === 'incremental') incremental++;
+      // Repair the error at once: the next step starts from a valid file (a whole read).
+      for (let j = 0; j < blocks.length; j++) blocks[j] = blocks[j]!.replace(/\n  delay_loop x/g, '');
+    }
+    const modes = `${incremental} incremental of 200`;
+    expect(incremental, modes).toBeGreaterThan(60);
+  });
+
+  it('falls back to the whole read for a duplicate, a group, includes, definitions and non-ASCII text', () => {
+    const blocks = base(10);
+    const s = setup(blocks.join(''));
+    s.check('full');
+    blocks[5] = vs(4); // the same virtual server as block 6: a duplicate error
+    s.set(blocks.join(''));
+    expect(s.check('full').ok).toBe(false);
+    blocks[5] = 'virtual_server group G1 {\n  lb_algo rr\n}\n';
+    s.set(blocks.join(''));
+    s.check('full');
+    blocks[5] = vs(5);
+    s.set(blocks.join(''));
+    s.check('full'); // the state after an error is gone: a whole read
+    s.set(`$W=3\n${blocks.join('')}`);
+    s.check('full');
+    s.set(blocks.join('').replace('lb_algo wrr', 'lb_algo\u00a0wrr'));
+    s.check('full');
+  });
+});
