@@ -121,6 +121,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     const out: HealthTarget[] = [];
     for (const st of vss.values()) {
       for (const rs of st.vs.realServers) {
+        if (rs.checkers.length === 0) continue; // always alive: no target (and no id to build)
         const t = healthTarget(realServerId(st.id, rs), st.vs, rs, config.trackFiles, this.opts.netns);
         if (t) out.push(t);
       }
@@ -354,9 +355,11 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     for (const [id, st] of this.vss) {
       const after = next.get(id);
       if (!after) continue; // a removed virtual server goes whole, with its real servers
+      if (after.vs === st.vs) continue; // the same object (ConfigLoader kept it): nothing removed
+      const kept = new Set(after.vs.realServers.map((r) => realServerId(id, r)));
       for (const rs of st.vs.realServers) {
         const rsId = realServerId(id, rs);
-        if (!after.vs.realServers.some((r) => realServerId(id, r) === rsId)) {
+        if (!kept.has(rsId)) {
           this.draining.set(rsId, { vsId: id, rsId, rs, instances: st.instances, since: Date.now() });
         }
       }
