@@ -231,7 +231,11 @@ export class Director extends EventEmitter<DirectorEvents> {
     const prev = this.config;
     this.config = config;
     try {
-      if (this.checks) await this.checks.reload(config);
+      if (this.checks) {
+        const t0 = performance.now();
+        await this.checks.reload(config);
+        this.log('debug', `IPVS and checks reloaded in ${(performance.now() - t0).toFixed(1)} ms`, { event: 'checks-reloaded' });
+      }
       if (this.vrrp) {
         const r = await this.vrrp.reload(config);
         this.log('info', `VRRP reloaded: kept ${r.kept.length}, replaced ${r.replaced.length}, added ${r.added.length}, removed ${r.removed.length}`, {

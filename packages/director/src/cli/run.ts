@@ -137,8 +137,10 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
     if (stopping) return;
     reloading = reloading.then(async () => {
       logger.info(`SIGHUP: reloading ${opts.useFile}`, { event: 'reload' });
+      const t0 = performance.now();
       const r = loader.load();
-      logger.debug(`configuration read (${loader.lastMode})`, { event: 'config-read', mode: loader.lastMode });
+      const readMs = performance.now() - t0;
+      logger.debug(`configuration read (${loader.lastMode}) in ${readMs.toFixed(1)} ms`, { event: 'config-read', mode: loader.lastMode, ms: readMs });
       for (const line of renderDiagnostics(r.diagnostics, { json: false, detail: opts.logDetail })) {
         logger.log(line.includes(': error: ') ? 'error' : 'warn', line, { event: 'config-diagnostic' });
       }
@@ -147,9 +149,11 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
         return;
       }
       try {
+        const t1 = performance.now();
         await director.reload(r.config);
         current = r.config;
-        logger.info('reloaded', { event: 'reloaded' });
+        const applyMs = performance.now() - t1;
+        logger.info(`reloaded (read ${readMs.toFixed(0)} ms, applied ${applyMs.toFixed(0)} ms)`, { event: 'reloaded', readMs, applyMs });
       } catch (e) {
         logger.error(`reload failed: ${(e as Error).message}`, { event: 'reload-failed', error: e });
       }
