@@ -260,7 +260,7 @@ export class IpvsTable extends EventEmitter<IpvsTableEvents> {
     if (res.errors.length) {
       // Some changes landed, some did not: the next apply reads the kernel again.
       this.state = undefined;
-      throw new IpvsApplyError(res.errors, ops.length);
+      throw new IpvsApplyError(res.errors, res.messages); // errors are per message (a service carries its real servers)
     }
     return res.messages;
   }
