@@ -32,18 +32,7 @@ describe.skipIf(!canNetns())('Director reload with a VRRP peer', () => {
     });
     l.procs.add({ pid: child.pid });
     const events: any[] = [];
-    let buf = '';
-    child.stderr.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          events.push(JSON.parse(line));
-        } catch {}
-      }
-    });
+    lab.onJsonLines(child.stderr, (e: any) => events.push(e));
     const states = () => events.filter((e) => e.event === 'vrrp-state').map((e) => `${e.to}/${e.reason}`);
     await lab.waitFor(() => lab.hasAddress(l, 'a', vip1) && !lab.hasAddress(l, 'b', vip1), 15_000, 'lvsd master');
 

@@ -150,6 +150,26 @@ export function startKeepalived(lab, m, conf, name = m) {
   return p;
 }
 
+/** Calls `fn` with each JSON line of a stream (lines that are not JSON are skipped). */
+export function onJsonLines(stream, fn) {
+  let buf = '';
+  stream.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let ev;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      fn(ev);
+    }
+  });
+}
+
 /** Starts an lvsd VrrpInstance in its own process (runner.mjs) in a namespace. */
 export function startLvsd(lab, m, options, extraArgs = []) {
   const child = spawn('ip', ['netns', 'exec', lab.ns[m], process.execPath, RUNNER, JSON.stringify(options), ...extraArgs], {
@@ -157,20 +177,10 @@ export function startLvsd(lab, m, options, extraArgs = []) {
   });
   const events = [];
   const waiters = new Set();
-  let buf = '';
   let err = '';
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        const ev = JSON.parse(line);
-        events.push(ev);
-        for (const w of waiters) w();
-      } catch {}
-    }
+  onJsonLines(child.stdout, (ev) => {
+    events.push(ev);
+    for (const w of waiters) w();
   });
   child.stderr.on('data', (d) => (err += d));
   const p = {

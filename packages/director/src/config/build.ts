@@ -424,12 +424,7 @@ export class Builder {
     });
     const seen = new Map<string, SourceLoc>();
     for (const vs of c.virtualServers) {
-      const key =
-        vs.kind === 'fwmark'
-          ? `fwmark ${vs.fwmark} ${vs.family}`
-          : vs.kind === 'group'
-            ? `group ${vs.group}`
-            : `${vs.address} ${vs.port} ${vs.protocol ?? ''}`;
+      const key = virtualServerKey(vs);
       const prev = seen.get(key);
       if (prev) {
         this.sink.error(
@@ -2820,4 +2815,10 @@ export function routeTableId(name: string, fs: ConfigFs | undefined): number | u
     }
   }
   return undefined;
+}
+
+/** What makes two virtual_server blocks the same one (a second is a duplicate error). */
+export function virtualServerKey(vs: VirtualServer): string {
+  if (vs.kind === 'fwmark') return `fwmark ${vs.fwmark} ${vs.family}`;
+  return vs.kind === 'group' ? `group ${vs.group}` : `${vs.address} ${vs.port} ${vs.protocol ?? ''}`;
 }

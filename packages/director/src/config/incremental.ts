@@ -7,7 +7,7 @@
 // definitions, @ conditionals, non-ASCII text, groups, FILE_CHECK, a duplicate, any
 // error), the whole file is read as before.
 import { isAscii } from 'node:buffer';
-import { Builder } from './build.js';
+import { Builder, virtualServerKey } from './build.js';
 import { DiagnosticSink, applyStrict, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { nodeFs, type ConfigFs } from './fs.js';
 import { loadConfig, parseConfig, type LoadOptions, type LoadResult } from './load.js';
@@ -85,7 +85,7 @@ export class ConfigLoader {
       this.lastMode = 'unchanged';
       return prev.result;
     }
-    if (!eligibleText(buf)) return undefined;
+    if (!isAscii(buf)) return undefined;
     const q = commonSuffix(old, buf, p);
     const delta = buf.length - old.length;
     // The old top-level nodes the change touches, widened to whole lines.
@@ -129,9 +129,9 @@ export class ConfigLoader {
     const removed = i1 - i0;
     const keys = new Map(prev.keys);
     const cfg = prev.result.config;
-    for (const vs of cfg.virtualServers.slice(vsBefore, vsBefore + removed)) keys.set(vsKey(vs), keys.get(vsKey(vs))! - 1);
+    for (const vs of cfg.virtualServers.slice(vsBefore, vsBefore + removed)) keys.set(virtualServerKey(vs), keys.get(virtualServerKey(vs))! - 1);
     for (const vs of added) {
-      const k = vsKey(vs);
+      const k = virtualServerKey(vs);
       const n = (keys.get(k) ?? 0) + 1;
       if (n > 1) return undefined;
       keys.set(k, n);
@@ -242,17 +242,12 @@ function commonSuffix(a: Buffer, b: Buffer, p: number): number {
 
 /** A file the incremental path may handle: one file, plain ASCII, no definitions or conditionals. */
 function eligibleFile(buf: Buffer, text: string, config: KeepalivedConfig): boolean {
-  return config.files.length === 1 && eligibleText(buf) && !/^[ \t]*(include\b|@|\$)/m.test(text);
+  return config.files.length === 1 && isAscii(buf) && !/^[ \t]*(include\b|@|\$)/m.test(text);
 }
 
-const eligibleText = (buf: Buffer): boolean => isAscii(buf);
-
-function vsKey(vs: VirtualServer): string {
-  return vs.kind === 'fwmark' ? `fwmark ${vs.fwmark} ${vs.family}` : vs.kind === 'group' ? `group ${vs.group}` : `${vs.address} ${vs.port} ${vs.protocol ?? ''}`;
-}
 
 function countKeys(list: readonly VirtualServer[]): Map<string, number> {
   const m = new Map<string, number>();
-  for (const vs of list) m.set(vsKey(vs), (m.get(vsKey(vs)) ?? 0) + 1);
+  for (const vs of list) m.set(virtualServerKey(vs), (m.get(virtualServerKey(vs)) ?? 0) + 1);
   return m;
 }
