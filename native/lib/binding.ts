@@ -26,7 +26,8 @@ export interface NativePoller {
 export interface NativePeriodicSender {
   update(data: Buffer, intervalUs?: number): void;
   stop(): void;
-  stats(): { sent: number; errors: number };
+  /** rtPriority: the SCHED_FIFO priority in effect (0: none); rtErrno: why it could not be set. */
+  stats(): { sent: number; errors: number; rtPriority: number; rtErrno: number };
 }
 
 export interface NativeBinding {
@@ -49,6 +50,7 @@ export interface NativeBinding {
     addrs: Buffer[],
     intervalUs: number,
     control?: Buffer,
+    rtPriority?: number,
   ) => NativePeriodicSender;
 }
 

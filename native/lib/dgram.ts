@@ -82,11 +82,15 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
 
   /**
    * Starts a native thread that sends `data` to each address every `intervalMs`
-   * until stopped, so a stalled event loop does not stop the cadence.
+   * until stopped, so a stalled event loop does not stop the cadence. With
+   * `rtPriority` > 0 the thread asks for SCHED_FIFO at that priority (stats()
+   * tell whether it got it), so a loaded machine does not delay it either.
    */
-  startPeriodic(data: Buffer, addrs: Buffer[], intervalMs: number, control?: Buffer): NativePeriodicSender {
+  startPeriodic(data: Buffer, addrs: Buffer[], intervalMs: number, control?: Buffer, rtPriority = 0): NativePeriodicSender {
     if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'socket is closed');
-    const inner = new native.PeriodicSender(this.fd, data, addrs, Math.round(intervalMs * 1000), control);
+    if (!Number.isInteger(rtPriority) || rtPriority < 0 || rtPriority > 99)
+      throw new LvsdError('LVSD_ERR_INVALID_ARG', `rtPriority must be an integer from 0 to 99, got ${rtPriority}`);
+    const inner = new native.PeriodicSender(this.fd, data, addrs, Math.round(intervalMs * 1000), control, rtPriority);
     const s: NativePeriodicSender = {
       update: (d, us) => inner.update(d, us),
       stats: () => inner.stats(),

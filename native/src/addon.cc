@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -360,20 +361,31 @@ class PeriodicSender : public Napi::ObjectWrap<PeriodicSender> {
                         InstanceMethod("stop", &PeriodicSender::Stop),
                         InstanceMethod("stats", &PeriodicSender::Stats)});
   }
-  // new PeriodicSender(fd, data, addrs: Buffer[], intervalUs, control?: Buffer)
+  // new PeriodicSender(fd, data, addrs: Buffer[], intervalUs, control?: Buffer, rtPriority?: number)
   PeriodicSender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PeriodicSender>(info) {
     fd_ = info[0].As<Napi::Number>().Int32Value();
     data_ = CopyBuffer(info[1]);
     auto arr = info[2].As<Napi::Array>();
     for (uint32_t i = 0; i < arr.Length(); i++) addrs_.push_back(CopyBuffer(arr.Get(i)));
     interval_ = std::chrono::microseconds(static_cast<int64_t>(info[3].As<Napi::Number>().DoubleValue()));
-    if (info.Length() > 4) control_ = CopyBuffer(info[4]);
+    if (info.Length() > 4 && info[4].IsBuffer()) control_ = CopyBuffer(info[4]);
+    if (info.Length() > 5 && info[5].IsNumber()) rtPriority_ = info[5].As<Napi::Number>().Int32Value();
     thread_ = std::thread([this] { Run(); });
   }
   ~PeriodicSender() override { Join(); }
 
  private:
   void Run() {
+    // A busy machine must not delay the master's adverts past the backup's
+    // Master_Down_Interval: this thread only sleeps and sends, so SCHED_FIFO
+    // cannot starve anything. Without the privilege it stays SCHED_OTHER.
+    if (rtPriority_ > 0) {
+      sched_param sp{};
+      sp.sched_priority = rtPriority_;
+      int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+      if (rc == 0) rtActive_ = rtPriority_;
+      else rtErrno_ = rc;
+    }
     std::unique_lock<std::mutex> lk(mu_);
     auto next = std::chrono::steady_clock::now() + interval_;
     while (!stop_) {
@@ -410,6 +422,8 @@ class PeriodicSender : public Napi::ObjectWrap<PeriodicSender> {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("sent", Napi::Number::New(info.Env(), static_cast<double>(sent_.load())));
     o.Set("errors", Napi::Number::New(info.Env(), static_cast<double>(errors_.load())));
+    o.Set("rtPriority", Napi::Number::New(info.Env(), rtActive_.load()));
+    o.Set("rtErrno", Napi::Number::New(info.Env(), rtErrno_.load()));
     return o;
   }
 
@@ -420,6 +434,8 @@ class PeriodicSender : public Napi::ObjectWrap<PeriodicSender> {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  int rtPriority_ = 0;
+  std::atomic<int> rtActive_{0}, rtErrno_{0};
   std::atomic<uint64_t> sent_{0}, errors_{0};
   std::thread thread_;
 };

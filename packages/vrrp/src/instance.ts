@@ -4,7 +4,7 @@
 // toward the operator (events, notify scripts, FIFO).
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { bytesToIp, ipToBytes, LvsdError } from '@lvsd/native';
+import { bytesToIp, errnoName, ipToBytes, LvsdError } from '@lvsd/native';
 import { VrrpStateMachine, type FsmAction, type TransitionReason, type VrrpState } from './fsm.js';
 import { GarpSender } from './garp.js';
 import { NoAcceptFilter, noAcceptTable } from './firewall.js';
@@ -75,6 +75,11 @@ export interface VrrpStats {
   garpSent: number;
   sendErrors: number;
   faults: string[];
+  /**
+   * The native thread sending adverts while master: the SCHED_FIFO priority it got
+   * (0: normal scheduling) and, when the kernel refused the one asked for, its errno name.
+   */
+  advertThread?: { rtPriority: number; rtError?: string };
 }
 
 export interface VrrpInstanceDeps {
@@ -273,7 +278,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       checkUnicastSrc: o.checkUnicastSrc,
       ownAddresses: new Set([this.src.toString('hex')]),
     };
-    this.transport = new VrrpTransport({ family: o.family, ifindex: link.index, src, group: o.mcastGroup, unicastPeers: o.unicastPeers, netns: o.netns });
+    this.transport = new VrrpTransport({ family: o.family, ifindex: link.index, src, group: o.mcastGroup, unicastPeers: o.unicastPeers, netns: o.netns, rtPriority: o.rtPriority });
     this.transport.on('datagram', (d) => this.onDatagram(d));
     this.transport.on('error', (e) => this.report(e));
     this.transport.listen();
@@ -355,6 +360,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     };
     if (this.fsm.masterAddress) s.masterAddress = bytesToIp(this.fsm.masterAddress);
     if (this.fsm.masterPriority !== undefined) s.masterPriority = this.fsm.masterPriority;
+    const p = this.transport?.periodicStats();
+    if (p && p.rtPriority + p.rtErrno > 0) s.advertThread = p.rtErrno ? { rtPriority: 0, rtError: errnoName(p.rtErrno) } : { rtPriority: p.rtPriority };
     return s;
   }
 

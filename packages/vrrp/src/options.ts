@@ -88,6 +88,15 @@ export interface VrrpInstanceOptions {
   /** vrrp_garp_interval / vrrp_gna_interval, seconds between frames of a burst. */
   garpInterval?: number;
   lowerPrioNoAdvert?: boolean;
+  /**
+   * SCHED_FIFO priority (1..99) of the native thread that sends a master's adverts,
+   * so a loaded machine does not delay them past the backups' Master_Down_Interval;
+   * 0 keeps normal scheduling. Default 1. keepalived's `vrrp_rt_priority` sets this
+   * (there it covers the whole VRRP process; here only the sender, which does nothing
+   * but sleep and send). Without the privilege (CAP_SYS_NICE, an RT budget in the
+   * cgroup) the thread runs normally: see VrrpInstance.stats().advertThread.
+   */
+  rtPriority?: number;
   /** lvsd: one advert at our priority when yielding to a better master, so it re-announces the VIP after a split brain (default true). */
   yieldAdvert?: boolean;
   trackScript?: TrackScriptOption[];
@@ -141,6 +150,7 @@ export interface ResolvedOptions {
   garp: GarpSettings;
   lowerPrioNoAdvert: boolean;
   yieldAdvert: boolean;
+  rtPriority: number;
   /** Accept_Mode; false only matters below priority 255 (the owner always accepts). */
   accept: boolean;
   netns?: string;
@@ -303,6 +313,7 @@ export function resolveOptions(o: VrrpInstanceOptions): ResolvedOptions {
     garp,
     lowerPrioNoAdvert: o.lowerPrioNoAdvert ?? false,
     yieldAdvert: o.yieldAdvert ?? true,
+    rtPriority: num(inst, 'vrrp_rt_priority', o.rtPriority ?? 1, 0, 99),
     accept: o.accept ?? true,
   };
   if (srcIp) out.srcIp = srcIp;

@@ -30,6 +30,8 @@ export interface TransportOptions {
   group?: string;
   unicastPeers?: string[];
   netns?: string;
+  /** SCHED_FIFO priority for the periodic sender threads (0: normal scheduling). */
+  rtPriority?: number;
 }
 
 export interface TransportEvents {
@@ -123,7 +125,7 @@ export class VrrpTransport extends EventEmitter<TransportEvents> {
     } catch (e) {
       failed = e; // e.g. ENETDOWN for a moment: the thread keeps trying at the interval
     }
-    this.periodic = this.destinations.map((d) => this.sock.startPeriodic(build(d), [this.addrs.get(d)!], intervalMs, this.control));
+    this.periodic = this.destinations.map((d) => this.sock.startPeriodic(build(d), [this.addrs.get(d)!], intervalMs, this.control, this.opts.rtPriority ?? 0));
     if (failed) throw failed;
   }
 
@@ -132,12 +134,15 @@ export class VrrpTransport extends EventEmitter<TransportEvents> {
     this.periodic = [];
   }
 
-  /** Adverts sent by the native thread so far. */
-  periodicStats(): { sent: number; errors: number } {
-    return this.periodic.reduce((a, p) => {
-      const s = p.stats();
-      return { sent: a.sent + s.sent, errors: a.errors + s.errors };
-    }, { sent: 0, errors: 0 });
+  /** Adverts sent by the native threads so far, and the real-time priority they run at (lowest of them; errno if refused). */
+  periodicStats(): { sent: number; errors: number; rtPriority: number; rtErrno: number } {
+    return this.periodic.reduce(
+      (a, p) => {
+        const s = p.stats();
+        return { sent: a.sent + s.sent, errors: a.errors + s.errors, rtPriority: Math.min(a.rtPriority, s.rtPriority), rtErrno: a.rtErrno || s.rtErrno };
+      },
+      { sent: 0, errors: 0, rtPriority: this.periodic.length ? 99 : 0, rtErrno: 0 },
+    );
   }
 
   close(): void {

@@ -2,7 +2,7 @@
 // links and files, notify scripts and the FIFO, and event-loop stalls on either
 // side of a pair.
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -262,6 +262,32 @@ describe.skipIf(!canNetns())('VrrpInstance in namespaces', () => {
     } finally {
       echo.kill('SIGKILL');
     }
+  });
+
+  it('a master sends its adverts from a SCHED_FIFO thread (vrrp_rt_priority, default 1), so a loaded machine does not delay them; 0 keeps normal scheduling', async () => {
+    const l = lab.createLab({ net: 23 });
+    labs.push(l);
+    /** [rt_priority, policy] of every thread of this process (fields 40 and 41 of /proc/.../stat). */
+    const fifoThreads = () =>
+      readdirSync('/proc/self/task')
+        .map((t) => readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' '))
+        .filter((f) => f[38] === '1')
+        .map((f) => Number(f[37]));
+    const before = fifoThreads().length;
+    const a = inst(l, 'a', { name: 'VI_RT', virtualRouterId: 41, priority: 150, virtualIpaddress: ['10.77.23.100/24'], rtPriority: 7 });
+    await a.start();
+    await lab.waitFor(() => a.state === 'MASTER', 5000, 'master');
+    expect(a.stats().advertThread).toEqual({ rtPriority: 7 });
+    expect(fifoThreads().filter((p) => p === 7)).toHaveLength(1);
+    await a.stop();
+    expect(fifoThreads()).toHaveLength(before);
+
+    const b = inst(l, 'b', { name: 'VI_NORT', virtualRouterId: 42, priority: 150, virtualIpaddress: ['10.77.23.101/24'], rtPriority: 0 });
+    await b.start();
+    await lab.waitFor(() => b.state === 'MASTER', 5000, 'master');
+    expect(b.stats().advertThread).toBeUndefined();
+    expect(fifoThreads()).toHaveLength(before);
+    await b.stop();
   });
 
   it('a 500 ms stall of the lvsd event loop hands nothing away at advert_int 0.1: the master adverts from a native thread, the backup drains its socket before declaring the master down', async () => {

@@ -64,6 +64,7 @@ describe('global_defs', () => {
         ' vrrp_garp_master_refresh_repeat 3',
         ' vrrp_garp_interval 0.001',
         ' vrrp_gna_interval 0.000001',
+        ' vrrp_rt_priority 20',
         ' lvs_sync_daemon eth1 VI_1 id 7 maxlen 1400 port 8848 ttl 2 group 224.0.0.81',
         ' lvs_timeouts tcp 900 tcpfin 120 udp 300',
         ' lvs_flush_on_stop VS',
@@ -95,13 +96,14 @@ describe('global_defs', () => {
       vrrpGarpLowerPrioRepeat: 2,
       vrrpGarpInterval: 0.001,
       vrrpGnaInterval: 0.000001,
+      vrrpRtPriority: 20,
       lvsSyncDaemon: { interface: 'eth1', vrrpInstance: 'VI_1', syncId: 7, maxlen: 1400, port: 8848, ttl: 2, group: '224.0.0.81' },
       lvsTimeouts: { tcp: 900, tcpfin: 120, udp: 300 },
       lvsFlushOnStop: 'vs',
       notifyFifo: { path: '/run/k.fifo', script: { argv: ['/bin/logger', '-t', 'ka'], user: 'root' } },
       email: { notificationEmail: ['a@b.c', 'd@e.f'], smtpServer: '127.0.0.1 25' },
     });
-    expect(diags).toContain(`${F}:20:2: note: notification_email: lvsd sends no e-mail: accepted and ignored`);
+    expect(diags).toContain(`${F}:21:2: note: notification_email: lvsd sends no e-mail: accepted and ignored`);
     // Strict mode settles the instance's own defaults.
     expect(config.vrrpInstances[0]).toMatchObject({ strictMode: true, version: 3, accept: false, garpLowerPrioRepeat: 0, lowerPrioNoAdvert: true });
   });

@@ -19,6 +19,7 @@ describe('options (keepalived keywords)', () => {
     expect(r).toMatchObject({ priority: 100, advertIntCs: 100, version: 2, family: 4, preempt: true, preemptDelayMs: 0, authType: 0 });
     expect(r.vips).toEqual([{ address: '192.168.100.1', family: 4, prefix: 32, scope: 0 }]);
     expect(r.garp).toMatchObject({ masterDelay: 5, masterRepeat: 5, masterRefresh: 0, lowerPrioDelay: 5, lowerPrioRepeat: 5 });
+    expect(r.rtPriority).toBe(1);
   });
   it('PASS keeps the first 8 bytes, trailing blanks trimmed (the seed configs have "pBkfC1ax ")', () => {
     const r = resolveOptions({ ...base, authentication: { authType: 'PASS', authPass: 'pBkfC1ax ' } });
@@ -46,6 +47,8 @@ describe('options (keepalived keywords)', () => {
     expect(err({ virtualIpaddress: ['10.0.0.1 dev'] })).toMatch(/needs a value/);
     expect(err({ virtualIpaddress: ['10.0.0.1 colour red'] })).toMatch(/unknown keyword/);
     expect(err({ trackScript: [{ name: 'x', script: '/bin/true', weight: 300 }] })).toMatch(/weight/);
+    expect(err({ rtPriority: 100 })).toMatch(/vrrp_rt_priority must be an integer in 0..99, got 100/);
+    expect(err({ rtPriority: 1.5 })).toMatch(/vrrp_rt_priority/);
   });
   it('no_accept (accept: false) is Accept_Mode false', () => {
     expect(resolveOptions(base).accept).toBe(true);

@@ -63,6 +63,8 @@ export interface GlobalDefs {
   /** Pause between gratuitous ARPs / NAs (s, default 0). */
   vrrpGarpInterval: number;
   vrrpGnaInterval: number;
+  /** SCHED_FIFO priority of the advert sender thread (vrrp_rt_priority; lvsd's default 1). */
+  vrrpRtPriority: number;
   vrrpMinGarp: boolean;
   vrrpLowerPrioNoAdvert: boolean;
   vrrpHigherPrioSendAdvert: boolean;

@@ -82,6 +82,7 @@ export function vrrpOptions(inst: VrrpInstance, config: KeepalivedConfig, netns?
     garpLowerPrioRepeat: inst.garpLowerPrioRepeat,
     garpInterval: inst.family === 'inet6' ? g.vrrpGnaInterval : g.vrrpGarpInterval,
     lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
+    rtPriority: g.vrrpRtPriority,
     trackScript,
     trackInterface: inst.trackInterfaces.map((t) => ({ name: t.name, weight: t.weight })),
     trackFile,
