@@ -4,7 +4,7 @@
 // the state between events and hands the result to the IpvsTable.
 import { EventEmitter } from 'node:events';
 import { evaluateQuorum, initialQuorumUp, HealthChecker, type CheckerType, type HealthEvent, type HealthTarget, type QuorumConfig, type QuorumServer } from '@lvsd/health';
-import { IpvsApplyError, IpvsClient, IpvsTable, serviceKeyString, type ApplyReport, type DesiredService } from '@lvsd/ipvs';
+import { IpvsApplyError, IpvsClient, IpvsTable, serviceKeyString, type ApplyReport, type DesiredService, type DestinationSpec } from '@lvsd/ipvs';
 import { runProgram } from '@lvsd/native';
 import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from './config/model.js';
 import { desiredService, destinationOf, realServerId, servicesOf, virtualServerId, type ServiceInstance } from './map/ipvs.js';
@@ -74,6 +74,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private table: IpvsTable | undefined;
   private readonly health = new HealthChecker();
   private vss = new Map<string, VsState>();
+  /** Which virtual server wants each service key. */
+  private byKey = new Map<string, VsState>();
   private readonly draining = new Map<string, Draining>();
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly scripts = new Set<Promise<unknown>>();
@@ -90,6 +92,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     super();
     this.health.on('change', (e) => this.onHealth(e));
     this.vss = this.index(config);
+    this.byKey = keyIndex(this.vss);
   }
 
   private index(config: KeepalivedConfig): Map<string, VsState> {
@@ -190,8 +193,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
 
   private ownedKeys(): string[] {
     const keys = new Set<string>();
-    for (const st of this.vss.values()) for (const i of st.instances) keys.add(serviceKeyString(i.spec));
-    for (const d of this.draining.values()) for (const i of d.instances) keys.add(serviceKeyString(i.spec));
+    for (const st of this.vss.values()) for (const i of st.instances) keys.add(i.key);
+    for (const d of this.draining.values()) for (const i of d.instances) keys.add(i.key);
     return [...keys];
   }
 
@@ -243,20 +246,66 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   /** Real servers removed by a reload stay at weight 0 until their connections end. */
   private addDraining(out: DesiredService[]): void {
     const at = new Map(out.map((svc, i) => [serviceKeyString(svc), i]));
+    for (const [key, d] of this.drainsByKey()) {
+      const i = at.get(key);
+      if (i === undefined) {
+        at.set(key, out.length);
+        out.push({ ...d.spec, destinations: d.dests });
+      } else out[i] = withDests(out[i]!, d.dests);
+    }
+  }
+
+  /** The draining real servers of each service, as weight-0 destinations. */
+  private drainsByKey(): Map<string, { spec: DesiredService; dests: DestinationSpec[] }> {
+    const out = new Map<string, { spec: DesiredService; dests: DestinationSpec[] }>();
     for (const dr of this.draining.values()) {
       const dest = destinationOf(dr.rs, 0);
       for (const inst of dr.instances) {
-        const i = at.get(serviceKeyString(inst.spec));
-        if (i === undefined) {
-          at.set(serviceKeyString(inst.spec), out.length);
-          out.push({ ...inst.spec, destinations: [dest] });
-          continue;
-        }
-        const svc = out[i]!;
-        if (svc.destinations!.some((x) => x.address === dest.address && x.port === dest.port)) continue;
-        out[i] = { ...svc, destinations: [...svc.destinations!, dest] }; // a copy: cached entries stay as they were
+        const e = out.get(inst.key);
+        if (e) e.dests.push(dest);
+        else out.set(inst.key, { spec: inst.spec, dests: [dest] });
       }
     }
+    return out;
+  }
+
+  /**
+   * Sends the services named by `keys`, and only them, one applyService (or
+   * removeService, when nothing wants a key any more) each: a reload or a health event
+   * costs what it changes, not the size of the table. Removals go first. Throws the
+   * first failure after trying every key (each is also reported by the table).
+   */
+  private async applyKeys(keys: Iterable<string>): Promise<void> {
+    if (!this.table) return;
+    const drains = this.draining.size ? this.drainsByKey() : undefined;
+    const put: [DesiredService, VsState | undefined][] = [];
+    const del: string[] = [];
+    for (const key of keys) {
+      const st = this.byKey.get(key);
+      let svc: DesiredService | undefined;
+      if (st) {
+        this.refresh(st);
+        svc = st.output![st.instances.findIndex((i) => i.key === key)];
+      }
+      const d = drains?.get(key);
+      if (d) svc = svc ? withDests(svc, d.dests) : { ...d.spec, destinations: d.dests };
+      if (svc) put.push([svc, st]);
+      else del.push(key);
+    }
+    let failure: unknown;
+    const send = async (p: Promise<ApplyReport>, st?: VsState) => {
+      try {
+        this.emit('applied', await p);
+      } catch (e) {
+        // Reported by the table's 'error' event; sent again with the next event and
+        // repaired by verify().
+        if (st) st.dirty = true;
+        failure ??= e;
+      }
+    };
+    for (const key of del) await send(this.table.removeService(key));
+    for (const [svc, st] of put) await send(this.table.applyService(svc), st);
+    if (failure) throw failure;
   }
 
   /** Runs a notify / quorum script (30 s at most); resolves with why it failed, or undefined. */
@@ -310,24 +359,20 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   /**
    * After health events: only the services of the touched virtual servers go to the
    * kernel, one by one (a few ms each), instead of comparing the whole table again.
-   * While real servers drain, the whole table is applied (rare: after a reload).
    */
   private applyChanged(): Promise<void> {
-    if (this.draining.size) return this.applyNow();
     const run = this.applying.then(async () => {
-      if (!this.table) return;
-      const changed: [VsState, DesiredService][] = [];
-      for (const st of this.vss.values()) if (this.refresh(st)) for (const svc of st.output!) changed.push([st, svc]);
-      for (const [st, svc] of changed) {
-        try {
-          this.emit('applied', await this.table.applyService(svc));
-        } catch {
-          // Reported by the table's 'error' event; sent again with the next event and
-          // repaired by verify().
-          st.dirty = true;
-        }
-      }
+      const keys: string[] = [];
+      for (const st of this.vss.values()) if (st.dirty) for (const i of st.instances) keys.push(i.key);
+      await this.applyKeys(keys).catch(() => {}); // already reported; retried with the next event
     });
+    this.applying = run.catch(() => {});
+    return run;
+  }
+
+  /** Runs applyKeys in turn with every other apply. */
+  private applyQueuedKeys(keys: Iterable<string>): Promise<void> {
+    const run = this.applying.then(() => this.applyKeys(keys));
     this.applying = run.catch(() => {});
     return run;
   }
@@ -352,10 +397,14 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     await this.health.load(checkerTypes(config));
     const next = this.index(config);
     const targets = this.targets(config, next); // validated before anything changes
+    // The services to send: those of every virtual server changed, added or removed, and
+    // of every real server starting or ending a drain. Unchanged ones are not looked at.
+    const touched = new Set<string>();
     for (const [id, st] of this.vss) {
       const after = next.get(id);
+      if (after?.instances === st.instances) continue; // unchanged (index() kept its state)
+      for (const i of st.instances) touched.add(i.key);
       if (!after) continue; // a removed virtual server goes whole, with its real servers
-      if (after.vs === st.vs) continue; // the same object (ConfigLoader kept it): nothing removed
       const kept = new Set(after.vs.realServers.map((r) => realServerId(id, r)));
       for (const rs of st.vs.realServers) {
         const rsId = realServerId(id, rs);
@@ -364,21 +413,26 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
         }
       }
     }
+    for (const st of next.values()) if (st.dirty) for (const i of st.instances) touched.add(i.key);
     for (const [rsId, d] of this.draining) {
       const vs = next.get(d.vsId);
       // Its virtual server is gone: nothing left to drain into. Back in the config: live again.
-      if (!vs || vs.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId)) this.draining.delete(rsId);
+      if (!vs || vs.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId)) {
+        this.draining.delete(rsId);
+        for (const i of d.instances) touched.add(i.key);
+      }
     }
     const timeouts = config.global.lvsTimeouts;
     if (timeouts && JSON.stringify(timeouts) !== JSON.stringify(this.config.global.lvsTimeouts ?? null)) await this.setTimeouts(timeouts);
     this.config = config;
     this.vss = next;
+    this.byKey = keyIndex(next);
     this.health.apply(targets);
     await this.followSuspend();
     for (const st of next.values()) if (st.init) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
     this.table?.own(this.ownedKeys());
     if (this.draining.size && !this.drainTimer) this.drainTimer = setInterval(() => this.drainTick(), 1000);
-    await this.applyNow();
+    await this.applyQueuedKeys(touched);
   }
 
   /** One drain check at a time; a failure is reported, never thrown out of a timer. */
@@ -392,6 +446,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
 
   private async checkDrains(): Promise<void> {
     if (!this.client || !this.started) return;
+    const done = new Set<string>();
     for (const [rsId, d] of [...this.draining]) {
       const timedOut = Date.now() - d.since >= this.opts.drainTimeout * 1000;
       let active = 0;
@@ -408,6 +463,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       }
       if (timedOut || active === 0) {
         this.draining.delete(rsId);
+        for (const i of d.instances) done.add(i.key);
         this.emit('drained', { virtualServer: d.vsId, realServer: rsId.slice(d.vsId.length + 4), timedOut });
       }
     }
@@ -415,9 +471,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       clearInterval(this.drainTimer);
       this.drainTimer = undefined;
     }
-    if (!this.started) return;
-    await this.applyNow();
-    this.table?.own(this.ownedKeys());
+    if (!this.started || !done.size) return;
+    await this.applyQueuedKeys(done);
   }
 
   /** Stops the checkers; removes every service this director owns unless `keepIpvs`. */
@@ -491,6 +546,19 @@ export function sameIgnoringLoc(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   for (const k of ka) if (!sameIgnoringLoc((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   return true;
+}
+
+function keyIndex(vss: Map<string, VsState>): Map<string, VsState> {
+  const out = new Map<string, VsState>();
+  for (const st of vss.values()) for (const i of st.instances) out.set(i.key, st);
+  return out;
+}
+
+/** `svc` with `dests` added (those it does not have yet); a copy, so cached entries stay as they were. */
+function withDests(svc: DesiredService, dests: readonly DestinationSpec[]): DesiredService {
+  const have = svc.destinations ?? [];
+  const add = dests.filter((d) => !have.some((x) => x.address === d.address && x.port === d.port));
+  return add.length ? { ...svc, destinations: [...have, ...add] } : svc;
 }
 
 function checkerTypes(config: KeepalivedConfig): Set<CheckerType> {

@@ -94,6 +94,29 @@ describe('Director (check side) in the lab kernel', () => {
     expect(table()).toContain('-r 10.20.0.1:80 -g -w 1');
   });
 
+  it('a reload sends only what changed: a virtual server removed and one added, the others not looked at; health events during a drain keep it', async () => {
+    const a = director(conf(), { drainTimeout: 30 });
+    await a.d.start();
+    const before = table();
+    a.reports.length = 0;
+    const swapped = conf().replace('virtual_server 10.10.0.2 443', 'virtual_server 10.10.0.3 443');
+    await a.d.reload(parseConfigOrThrow(swapped, { file: 'test.conf' }));
+    const ops = a.reports.flatMap((r) => r.ops.map((o) => `${o.kind} ${'service' in o ? (o.service as { address?: string }).address : ''}`));
+    expect(ops.sort()).toEqual(['add-service 10.10.0.3', 'delete-service 10.10.0.2']);
+    expect(a.reports.every((r) => !r.dumped)).toBe(true);
+    expect(table()).toBe(before.replaceAll('10.10.0.2:443', '10.10.0.3:443'));
+
+    // Drain a real server, then change the other service: the drain stays.
+    const drained = swapped.replace(/real_server 10\.20\.0\.2 80 \{[^}]*\}/, '');
+    await a.d.reload(parseConfigOrThrow(drained, { file: 'test.conf' }));
+    expect(table()).toContain('-r 10.20.0.2:80 -g -w 0');
+    await a.d.reload(parseConfigOrThrow(drained.replace('lb_algo rr', 'lb_algo wlc'), { file: 'test.conf' }));
+    expect(table()).toContain('-r 10.20.0.2:80 -g -w 0');
+    expect(table()).toContain('-A -t 10.10.0.3:443 -s wlc -p 300');
+    await until('the drained real server is deleted', () => !table().includes('10.20.0.2'));
+    expect(table()).toContain('-r 10.20.0.1:80 -g -w 1');
+  });
+
   it('serves Prometheus metrics on loopback', async () => {
     const a = director(conf(), { metricsPort: 0 });
     let port = 0;

@@ -1,8 +1,11 @@
 // ConfigLoader: a reload that reads only the changed virtual_server blocks must give
 // exactly what reading the whole file gives (the model, every diagnostic and its line),
 // and fall back to the whole read whenever that is not certain.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigLoader, parseConfig, type ConfigFs, type LoadResult } from '@lvsd/director';
+import { ConfigLoader, nodeFs, parseConfig, type ConfigFs, type LoadResult } from '@lvsd/director';
 
 const vs = (i: number, weight = 1, extra = '') => `virtual_server 10.1.${i >> 8}.${i & 255} 80 {
   lb_algo wrr
@@ -36,14 +39,31 @@ function strip(x: unknown): unknown {
   return x;
 }
 
-function setup(text: string) {
+/** The file in memory (readFile only), or on disk through nodeFs (readBytes into reused memory). */
+function setup(text: string, onDisk = false) {
   let cur = text;
-  const fs: ConfigFs = { readFile: () => cur, readdir: () => undefined, stat: () => 'file' };
-  const loader = new ConfigLoader('/etc/keepalived/keepalived.conf', { fs, hostname: 'lb1' });
-  const full = (): LoadResult => parseConfig(cur, { file: '/etc/keepalived/keepalived.conf', fs, hostname: 'lb1' });
+  const path = onDisk ? join(mkdtempSync(join(tmpdir(), 'lvsd-loader-')), 'keepalived.conf') : '/etc/keepalived/keepalived.conf';
+  const reads: { reuse?: ArrayBufferLike; got: ArrayBufferLike }[] = [];
+  const fs: ConfigFs = onDisk
+    ? {
+        ...nodeFs,
+        readBytes: (p, reuse) => {
+          const got = nodeFs.readBytes!(p, reuse);
+          reads.push({ reuse: reuse?.buffer, got: got.buffer });
+          return got;
+        },
+      }
+    : { readFile: () => cur, readdir: () => undefined, stat: () => 'file' };
+  if (onDisk) writeFileSync(path, text);
+  const loader = new ConfigLoader(path, { fs, hostname: 'lb1' });
+  const full = (): LoadResult => parseConfig(cur, { file: path, fs, hostname: 'lb1' });
   return {
     loader,
-    set: (t: string) => (cur = t),
+    reads,
+    set: (t: string) => {
+      cur = t;
+      if (onDisk) writeFileSync(path, t);
+    },
     check(mode?: string) {
       const a = loader.load();
       const b = full();
@@ -72,11 +92,11 @@ describe('ConfigLoader', () => {
     s.check('unchanged');
   });
 
-  it('random edits inside, between, before and after virtual_server blocks give what a full read gives', () => {
+  it.each([['in memory', false], ['on disk, read into reused memory', true]])('random edits inside, between, before and after virtual_server blocks give what a full read gives (%s)', (_, onDisk) => {
     let seed = 7;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
     const blocks = base(40);
-    const s = setup(blocks.join(''));
+    const s = setup(blocks.join(''), onDisk as boolean);
     s.check('full');
     let incremental = 0;
     for (let step = 0; step < 200; step++) {
@@ -98,6 +118,32 @@ describe('ConfigLoader', () => {
     }
     const modes = `${incremental} incremental of 200`;
     expect(incremental, modes).toBeGreaterThan(60);
+  });
+
+  it('a reload reads into the memory of the read before last: no new allocation while the file fits', () => {
+    const blocks = base(30);
+    const s = setup(blocks.join(''), true);
+    s.check('full');
+    for (let i = 0; i < 4; i++) {
+      blocks[2 + i] = vs(i, 5 + i);
+      s.set(blocks.join(''));
+      s.check('incremental');
+    }
+    s.check('unchanged');
+    const r = s.reads;
+    expect(r[0]!.reuse).toBeUndefined();
+    expect(r[1]!.reuse).toBeUndefined(); // the first file is still the state
+    expect(r[1]!.got).not.toBe(r[0]!.got);
+    for (let i = 2; i < r.length; i++) expect(r[i]!.reuse, `read ${i}`).toBe(r[i - 2]!.got); // two buffers, alternating
+    for (let i = 2; i < r.length; i++) expect(r[i]!.got).toBe(r[i]!.reuse);
+    // A file that outgrows the spare memory gets a new allocation, and the same result.
+    for (let i = 0; i < 2000; i++) blocks.push(vs(3000 + i));
+    s.set(blocks.join(''));
+    s.check('incremental'); // new blocks at the end
+    expect(s.reads.at(-1)!.got).not.toBe(s.reads.at(-1)!.reuse);
+    blocks[3] = vs(1, 9);
+    s.set(blocks.join(''));
+    s.check('incremental');
   });
 
   it('falls back to the whole read for a duplicate, a group, includes, definitions and non-ASCII text', () => {

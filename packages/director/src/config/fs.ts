@@ -8,6 +8,11 @@ export type FileKind = 'file' | 'dir' | 'other';
 export interface ConfigFs {
   /** The whole file as text. Throws (with `code`, e.g. ENOENT, EACCES) when it cannot be read. */
   readFile(path: string): string;
+  /**
+   * The whole file as bytes, into `reuse` when it is big enough (the result is then a
+   * view of it). Optional: a reload re-reads a big file into memory it already has.
+   */
+  readBytes?(path: string, reuse?: Buffer): Buffer;
   /** Names in a directory (not sorted), or undefined when `path` is not a readable directory. */
   readdir(path: string): string[] | undefined;
   /** What `path` is (following symlinks), or undefined when it does not exist. */
@@ -17,6 +22,30 @@ export interface ConfigFs {
 /** The real filesystem, synchronous (configs are small; a load is one step). */
 export const nodeFs: ConfigFs = {
   readFile: (p) => nodeFsModule.readFileSync(p, 'utf8'),
+  readBytes: (p, reuse) => {
+    const fd = nodeFsModule.openSync(p, 'r');
+    try {
+      // Read until EOF rather than trusting the size: the file may change under us.
+      const size = nodeFsModule.fstatSync(fd).size;
+      // Room to spare, so a file that grows a little still fits next time; never from
+      // the shared pool, so the caller may keep and reuse the memory.
+      let buf = reuse && reuse.length > size ? reuse : Buffer.allocUnsafeSlow(size + 64 * 1024);
+      let n = 0;
+      for (;;) {
+        if (n === buf.length) {
+          const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+          buf.copy(bigger, 0, 0, n);
+          buf = bigger;
+        }
+        const r = nodeFsModule.readSync(fd, buf, n, buf.length - n, null);
+        if (r === 0) break;
+        n += r;
+      }
+      return buf.subarray(0, n);
+    } finally {
+      nodeFsModule.closeSync(fd);
+    }
+  },
   readdir: (p) => {
     try {
       return nodeFsModule.readdirSync(p);

@@ -25,6 +25,8 @@ interface Span {
 
 interface State {
   buf: Buffer;
+  /** The whole allocation `buf` is a view of (readBytes), reused for the read after next. */
+  backing?: Buffer;
   result: Extract<LoadResult, { ok: true }>;
   spans: Span[];
   /** How many virtual servers each key names (a duplicate needs the whole read to be reported). */
@@ -38,6 +40,8 @@ const CHUNK = 64 * 1024;
 /** Loads one configuration file again and again (the CLI's SIGHUP), incrementally when it can. */
 export class ConfigLoader {
   private state: State | undefined;
+  /** Memory no state refers to, for the next read: a reload then touches no new pages. */
+  private spare: Buffer | undefined;
   /** How the last load() read the file. */
   lastMode: LoadMode = 'full';
 
@@ -48,21 +52,30 @@ export class ConfigLoader {
 
   load(): LoadResult {
     const fs: ConfigFs = this.opts.fs ?? nodeFs;
-    let text: string;
+    let text: string | undefined;
+    let buf: Buffer;
+    let backing: Buffer | undefined;
     try {
-      text = fs.readFile(this.path);
+      if (fs.readBytes) {
+        buf = fs.readBytes(this.path, this.spare);
+        backing = this.spare && buf.buffer === this.spare.buffer ? this.spare : Buffer.from(buf.buffer, buf.byteOffset);
+      } else {
+        text = fs.readFile(this.path);
+        buf = Buffer.from(text, 'utf8');
+      }
     } catch {
       this.state = undefined;
       this.lastMode = 'full';
       return loadConfig(this.path, this.opts); // says why it cannot be read
     }
-    const buf = Buffer.from(text, 'latin1');
     const prev = this.state;
-    if (prev) {
-      const r = this.incremental(prev, buf);
-      if (r) return r;
-    }
-    return this.full(text, buf);
+    let r: LoadResult | undefined;
+    if (prev) r = this.incremental(prev, buf);
+    r ??= this.full(text ?? (isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8')), buf);
+    if (this.state && this.state !== prev) this.state.backing = backing;
+    // Whichever allocation no state holds now is free for the next read.
+    if (backing) this.spare = this.state?.backing === backing ? prev?.backing : backing;
+    return r;
   }
 
   private full(text: string, buf: Buffer): LoadResult {

@@ -1,6 +1,6 @@
 // keepalived's virtual_server / real_server as IPVS services and destinations, the
 // way keepalived's check daemon programs them. Pure: config in, plain data out.
-import type { DesiredService, DestinationSpec, ForwardingMethod, SchedulerFlag, ServiceSpec } from '@lvsd/ipvs';
+import { serviceKeyString, type DesiredService, type DestinationSpec, type ForwardingMethod, type SchedulerFlag, type ServiceSpec } from '@lvsd/ipvs';
 import { bytesToIp, ipToBytes } from '@lvsd/native';
 import type { KeepalivedConfig, LbKind, RealServer, SorryServer, Tunnel, VirtualServer, VirtualServerGroupEntry } from '../config/model.js';
 
@@ -11,6 +11,8 @@ export interface ServiceInstance {
   /** Stable identity of the virtual_server this came from (its config key). */
   vsId: string;
   spec: ServiceSpec;
+  /** serviceKeyString(spec), made once. */
+  key: string;
 }
 
 /** A stable name for a virtual_server across reloads: what it serves, not where it is written. */
@@ -75,22 +77,23 @@ function expandRange(e: VirtualServerGroupEntry): string[] {
 
 /** The IPVS services a virtual_server stands for. */
 export function servicesOf(vs: VirtualServer, config: Pick<KeepalivedConfig, 'virtualServerGroups'>): ServiceInstance[] {
+  const inst = (vsId: string, spec: ServiceSpec): ServiceInstance => ({ vsId, spec, key: serviceKeyString(spec) });
   const vsId = virtualServerId(vs);
   const common = serviceCommon(vs);
   const protocol = vs.protocol ?? 'TCP';
   const proto = protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp';
   if (vs.kind === 'address') {
-    return [{ vsId, spec: { ...common, protocol: proto, address: vs.address!, port: vs.port ?? 0 } }];
+    return [inst(vsId, { ...common, protocol: proto, address: vs.address!, port: vs.port ?? 0 })];
   }
   if (vs.kind === 'fwmark') {
-    return [{ vsId, spec: { ...common, fwmark: vs.fwmark!, family: vs.family } }];
+    return [inst(vsId, { ...common, fwmark: vs.fwmark!, family: vs.family })];
   }
   const group = config.virtualServerGroups.find((g) => g.name === vs.group);
   if (!group) return [];
   const out: ServiceInstance[] = [];
   for (const e of group.entries) {
-    if (e.kind === 'fwmark') out.push({ vsId, spec: { ...common, fwmark: e.fwmark!, family: e.family ?? vs.family } });
-    else for (const address of expandRange(e)) out.push({ vsId, spec: { ...common, protocol: proto, address, port: e.port ?? vs.port ?? 0 } });
+    if (e.kind === 'fwmark') out.push(inst(vsId, { ...common, fwmark: e.fwmark!, family: e.family ?? vs.family }));
+    else for (const address of expandRange(e)) out.push(inst(vsId, { ...common, protocol: proto, address, port: e.port ?? vs.port ?? 0 }));
   }
   return out;
 }
