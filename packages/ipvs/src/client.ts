@@ -11,11 +11,14 @@ import {
   decodeInfo,
   decodeServiceMessage,
   decodeTimeouts,
+  destBody,
+  newDestPackedBody,
   putServiceKey,
   serviceKeyAttr,
 } from './codec.js';
 import { IpvsError, invalid, mapKernelError } from './errors.js';
-import { normalizeDestination, normalizeKey, normalizeService } from './normalize.js';
+import { PACK_WORDS, normalizeDestination, normalizeKey, normalizeService, type PackedEntry } from './normalize.js';
+import { PACKED_OP } from './plan.js';
 import {
   familyOf,
   type Destination,
@@ -72,6 +75,15 @@ export interface BatchResult {
 /** A whole IPVS table: every service with its destinations. */
 export interface TableSnapshot {
   services: { service: Service; destinations: Destination[] }[];
+}
+
+type PackedOp = IpvsOp & { [PACKED_OP]?: PackedEntry };
+
+/** The real-server messages an add-service op sends after its own (read without building packed ones). */
+function extraMessages(op: IpvsOp): number {
+  if (op.kind !== 'add-service') return 0;
+  const packed = (op as PackedOp)[PACKED_OP];
+  return packed ? packed.count : (op.destinations?.length ?? 0);
 }
 
 const cmdOf: Record<IpvsOp['kind'], number> = {
@@ -316,25 +328,21 @@ export class IpvsClient {
     // Messages go out in order, so a cursor (op, real server of an add-service) follows
     // message i without a table per message; failures (rare) are located by locate().
     let total = 0;
-    for (const op of list) total += op.kind === 'add-service' && op.destinations ? 1 + op.destinations.length : 1;
+    for (let k = 0; k < list.length; k++) total += 1 + extraMessages(list[k]);
     const before = { m: this.bulk.counters.messages, s: this.bulk.counters.sendmsg };
     let lastSvc: Service | undefined;
-    let lastKey: Buffer = Buffer.alloc(0);
-    const lastWords = new Uint32Array(12);
-    let keyWords: Uint32Array = lastWords;
+    const keyWords = new Uint32Array(16);
+    let nWords = 0;
     const keyWriter = new Writer(64);
     // Destination messages repeat their service's key attribute: encoded once per
-    // service into scratch space (no allocation per service).
-    const keyOf = (s: Service): Buffer => {
-      if (s !== lastSvc) {
-        lastSvc = s;
-        keyWriter.reset();
-        putServiceKey(keyWriter, s);
-        lastKey = keyWriter.buf.subarray(0, keyWriter.off);
-        for (let k = 0; k < keyWriter.off >>> 2; k++) lastWords[k] = lastKey.readUInt32LE(k * 4);
-        keyWords = lastWords.subarray(0, keyWriter.off >>> 2);
-      }
-      return lastKey;
+    // service into scratch words (no allocation per service or message).
+    const keyOf = (s: Service): void => {
+      if (s === lastSvc) return;
+      lastSvc = s;
+      keyWriter.reset();
+      putServiceKey(keyWriter, s);
+      nWords = keyWriter.off >>> 2;
+      for (let k = 0; k < nWords; k++) keyWords[k] = keyWriter.buf.readUInt32LE(k * 4);
     };
     let opIdx = 0;
     let destIdx = -1; // -1: the op's own message; k: real server k of an add-service
@@ -345,25 +353,32 @@ export class IpvsClient {
       const op = list[opIdx];
       const di = destIdx;
       // Advance the cursor past this message.
-      if (op.kind === 'add-service' && op.destinations && di + 1 < op.destinations.length) destIdx++;
+      if (op.kind === 'add-service' && di + 1 < extraMessages(op)) destIdx++;
       else {
         opIdx++;
         destIdx = -1;
       }
       switch (op.kind) {
-        case 'add-service':
+        case 'add-service': {
           if (di < 0) return body.newService(w, op.service);
-          return body.newDest(w, keyOf(op.service), op.destinations![di], keyWords);
+          keyOf(op.service);
+          const packed = (op as PackedOp)[PACKED_OP];
+          if (packed) return newDestPackedBody(w, keyWords, nWords, packed.words, packed.at + di * PACK_WORDS);
+          return destBody(w, Cmd.NEW_DEST, keyWords, nWords, op.destinations![di], true);
+        }
         case 'edit-service':
           return body.setService(w, op.service);
         case 'delete-service':
           return body.delService(w, op.service);
         case 'add-destination':
-          return body.newDest(w, keyOf(op.service), op.destination, keyWords);
+          keyOf(op.service);
+          return destBody(w, Cmd.NEW_DEST, keyWords, nWords, op.destination, true);
         case 'edit-destination':
-          return body.setDest(w, keyOf(op.service), op.destination, keyWords);
+          keyOf(op.service);
+          return destBody(w, Cmd.SET_DEST, keyWords, nWords, op.destination, true);
         case 'delete-destination':
-          return body.delDest(w, keyOf(op.service), op.destination, keyWords);
+          keyOf(op.service);
+          return destBody(w, Cmd.DEL_DEST, keyWords, nWords, op.destination, false);
       }
     };
     /** Message index -> [op index, real server index or -1]. Failures arrive in order: one pass. */
@@ -376,7 +391,7 @@ export class IpvsClient {
       }
       for (; li < list.length; li++) {
         const op = list[li];
-        const n = op.kind === 'add-service' && op.destinations ? 1 + op.destinations.length : 1;
+        const n = 1 + extraMessages(op);
         if (m < lbase + n) return [li, m - lbase - 1];
         lbase += n;
       }

@@ -29,6 +29,7 @@ import {
   type Family,
   type IpvsFlags,
 } from './abi.js';
+import { unpack } from './normalize.js';
 import { parseIPv4 } from './types.js';
 import type { Destination, IpvsInfo, Service, Stats, SyncDaemon, Timeouts } from './types.js';
 
@@ -273,6 +274,64 @@ export function putDest(w: Writer, d: Destination, full: boolean): void {
     if (tunType !== 'ipip') o = putU16(b, o, D.tunFlags.id, TunnelChecksums[d.tunnelChecksum ?? 'nocsum']);
   }
   w.off = o;
+}
+
+/** A service key attribute given as nWords 32-bit words (applyBatch keeps the current service's). */
+export function putKeyWords(w: Writer, words: Uint32Array, nWords: number): void {
+  w.reserve(nWords << 2);
+  const v = (w.off & 3) === 0 ? wordView(w.buf) : undefined;
+  if (v) {
+    const i = w.off >>> 2;
+    for (let k = 0; k < nWords; k++) v[i + k] = words[k];
+  } else for (let k = 0; k < nWords; k++) w.buf.writeUInt32LE(words[k], w.off + (k << 2));
+  w.off += nWords << 2;
+}
+
+/**
+ * A NEW/SET/DEL_DEST body: genl header, the service key as words, the destination.
+ * Same bytes as body.newDest/setDest/delDest, without a Buffer per service for the key.
+ */
+export function destBody(w: Writer, cmd: number, keyWords: Uint32Array, nWords: number, d: Destination, full: boolean): void {
+  genl(w, cmd);
+  putKeyWords(w, keyWords, nWords);
+  putDest(w, d, full);
+}
+
+/**
+ * A NEW_DEST body for a packed real server (normalize.ts: PACK_WORDS words at packed[o]:
+ * IPv4 address, port | forwarding method << 16, weight, upper, lower threshold). The
+ * same bytes putDest writes for the equivalent Destination (the unit tests compare them).
+ */
+export function newDestPackedBody(w: Writer, keyWords: Uint32Array, nWords: number, packed: Int32Array, o: number): void {
+  genl(w, Cmd.NEW_DEST);
+  putKeyWords(w, keyWords, nWords);
+  w.reserve(72);
+  const v = (w.off & 3) === 0 ? wordView(w.buf) : undefined;
+  const pf = packed[o + 1];
+  if (!v) {
+    putDest(w, unpack(packed, o), true);
+    return;
+  }
+  let i = w.off >>> 2;
+  v[i++] = DEST_HDR - 4 + 72;
+  v[i++] = 20 | (D.addr.id << 16);
+  v[i++] = be32Word(packed[o]);
+  v[i++] = 0;
+  v[i++] = 0;
+  v[i++] = 0;
+  v[i++] = 6 | (D.port.id << 16);
+  v[i++] = be16Word(pf & 0xffff);
+  v[i++] = 8 | (D.fwdMethod.id << 16);
+  v[i++] = pf >>> 16;
+  v[i++] = 8 | (D.weight.id << 16);
+  v[i++] = packed[o + 2];
+  v[i++] = 8 | (D.uThresh.id << 16);
+  v[i++] = packed[o + 3];
+  v[i++] = 8 | (D.lThresh.id << 16);
+  v[i++] = packed[o + 4];
+  v[i++] = 6 | (D.addrFamily.id << 16);
+  v[i++] = AF_INET;
+  w.off = i << 2;
 }
 
 /** The schema-driven encoders the fast ones must match (used by the tests and the rare commands). */

@@ -11,8 +11,8 @@
 // Anything that already matches is left alone; services outside `owned` are never touched.
 import type { IpvsOp } from './client.js';
 import { invalid } from './errors.js';
-import { normalizeTable, sameDestination, sameService, normalizeKey, destIndex, type NormalizedEntry, type NormalizedTable } from './normalize.js';
-import { serviceKeyString, type DesiredService, type ServiceKey, type Service } from './types.js';
+import { normalizeTable, sameDestination, sameService, normalizeKey, destIndex, PackedEntry, type NormalizedEntry, type NormalizedTable } from './normalize.js';
+import { serviceKeyString, type Destination, type DesiredService, type ServiceKey, type Service } from './types.js';
 import type { TableSnapshot } from './client.js';
 
 /** The kernel table (or the last applied state) as the planner reads it. */
@@ -38,6 +38,30 @@ export function ownedKeys(keys: Iterable<ServiceKey | DesiredService | Service |
   return out;
 }
 
+/** Where applyBatch finds the packed real servers of an add-service op (not enumerable). */
+export const PACKED_OP = Symbol('lvsd.ipvs.packed');
+
+function packedDestinations(this: { [PACKED_OP]: PackedEntry }): Destination[] {
+  // Built on the first read, then a plain property (a reader looping over it must not rebuild it).
+  const value = this[PACKED_OP].dests;
+  Object.defineProperty(this, 'destinations', { value, enumerable: true, writable: true, configurable: true });
+  return value;
+}
+const DESTINATIONS: PropertyDescriptor = { get: packedDestinations, enumerable: true, configurable: true };
+const HIDDEN = { value: undefined as unknown, enumerable: false, writable: false, configurable: false };
+
+/**
+ * An add-service op over packed real servers: `destinations` is an ordinary enumerable
+ * property for readers (built when read), while applyBatch encodes from the packed words.
+ */
+function packedAddOp(entry: PackedEntry): IpvsOp {
+  const op = { kind: 'add-service', service: entry.service } as IpvsOp;
+  HIDDEN.value = entry;
+  Object.defineProperty(op, PACKED_OP, HIDDEN);
+  Object.defineProperty(op, 'destinations', DESTINATIONS);
+  return op;
+}
+
 /** The pure core on canonical tables. Every desired service must be owned. */
 export function planTables(
   current: NormalizedTable,
@@ -52,17 +76,19 @@ export function planTables(
   const delDests: IpvsOp[] = [];
   const delSvcs: IpvsOp[] = [];
   let same = 0;
-  for (const [key, want] of desired) {
+  // forEach, not for-of: a cold for-of over a Map allocates an entry and a result per step.
+  desired.forEach((want, key) => {
     if (!owned.has(key)) throw invalid(`desired service ${key} is not in the owned set`, { service: want.service });
     if (unchanged && unchanged(key, want)) {
       same++;
-      continue;
+      return;
     }
     const have = current.get(key);
     if (!have) {
       // One op carries the new service and its real servers (sent as one message each, service first).
-      svcOps.push(want.dests.length ? { kind: 'add-service', service: want.service, destinations: want.dests } : { kind: 'add-service', service: want.service });
-      continue;
+      if (want instanceof PackedEntry) svcOps.push(packedAddOp(want));
+      else svcOps.push(want.dests.length ? { kind: 'add-service', service: want.service, destinations: want.dests } : { kind: 'add-service', service: want.service });
+      return;
     }
     if (!sameService(have.service, want.service)) svcOps.push({ kind: 'edit-service', service: want.service, previous: have.service });
     const haveIdx = destIndex(have.dests);
@@ -75,15 +101,15 @@ export function planTables(
     for (const [dk, cur] of haveIdx) {
       if (!wantIdx.has(dk)) delDests.push({ kind: 'delete-destination', service: want.service, destination: cur });
     }
-  }
+  });
   // When every desired service is unchanged and the sizes agree, current holds exactly the desired keys.
   if (!(same === desired.size && current.size === desired.size)) {
-    for (const [key, have] of current) {
+    current.forEach((have, key) => {
       if (owned.has(key) && !desired.has(key)) delSvcs.push({ kind: 'delete-service', service: have.service });
-    }
+    });
   }
   const out = svcOps;
-  for (const list of [addDests, editDests, delDests, delSvcs]) for (const op of list) out.push(op);
+  for (const list of [addDests, editDests, delDests, delSvcs]) for (let i = 0; i < list.length; i++) out.push(list[i]);
   return out;
 }
 
