@@ -2,44 +2,75 @@
 // connection (as keepalived does: `Connection: close`), and checked for status
 // code, MD5 digest of the body and regex. Each checker keeps one undici Client
 // (building one per attempt costs more than the check); its connector makes
-// the socket itself and binds the connect to the running attempt's AbortSignal,
-// so a connect that hangs (SYN dropped) is torn down at the deadline instead of
-// lingering until the kernel gives up.
-import { createHash } from 'node:crypto';
+// the socket itself and ties it to the running attempt, so a connect that
+// hangs (SYN dropped) is torn down at the deadline instead of lingering until
+// the kernel gives up.
+//
+// A check is the hot path of a large pool, so the exchange avoids what undici
+// charges for by default (measured on the host, docs/benchmarks.md): the
+// handler is one object per exchange with undici's own handler methods (the
+// onRequestStart family is wrapped by undici in two more objects per request,
+// with the headers turned into an object twice), the request options are
+// built once per url block, undici's per-request timers are off (the
+// scheduler's deadline covers the exchange), and the connection is closed by
+// us as soon as the response is complete: undici would close it with a new
+// InformationalError whose stack trace Node's stream destroy formats, about a
+// sixth of a check's CPU.
+import { createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type tls from 'node:tls';
 import type { Client, Dispatcher } from 'undici';
 import UndiciClient from 'undici/lib/dispatcher/client.js';
+import type { EffectiveConnection } from '../options.js';
 import { compileRegex, parseStatusCodes, type ResolvedChecker } from '../options.js';
 import type { CheckContext, PollRunner } from '../runner.js';
 import type { CheckResult, HttpCheckOptions, UrlOptions } from '../types.js';
-import { connectTcp, errorToResult, failure } from './net.js';
+import { connectTcp, errorToResult, failure, startTcp } from './net.js';
 
 /** Most of a body kept for a regex (keepalived reads at most its buffer too). */
 const REGEX_LIMIT = 4 << 20;
+
+const OK: CheckResult = { ok: true };
+const TIMEOUT: CheckResult = failure('timeout');
+const DIGEST_MISMATCH: CheckResult = failure('digest', 'digest mismatch');
+
+/**
+ * How we close a connection whose response is complete. One shared error: Node's
+ * destroy reads an error's stack, which is formatted once here, not per check.
+ * undici treats the code as informational (the request is done, nothing fails).
+ */
+const DONE = Object.assign(new Error('response complete'), { code: 'UND_ERR_INFO' });
+/** Why a response with an unwanted status is cut short (shared for the same reason). */
+const UNWANTED = new Error('unwanted status');
 
 interface PreparedUrl {
   url: UrlOptions;
   codes: [number, number][];
   digest?: string;
   regex?: RegExp;
-  host: string;
   servername?: string;
+  /** undici's request options, the same object on every attempt (undici only reads them). */
+  request: Dispatcher.DispatchOptions;
 }
 
-interface CheckerClient {
+/** A checker's undici Client and what its connector needs for the next connection. */
+interface Conn {
   client: Client;
-  /** The attempt the next connect belongs to. */
-  signal: AbortSignal;
+  /** The exchange the next (or current) connection belongs to. */
+  exchange: Exchange | null;
   tls?: tls.ConnectionOptions;
 }
 
+interface Prepared {
+  urls: PreparedUrl[];
+  conn?: Conn;
+}
+
 export function httpCheck(): PollRunner {
-  const prepared = new WeakMap<ResolvedChecker, PreparedUrl[]>();
   // Weak: a checker removed from the scheduler takes its client with it (an idle
   // client holds no socket: every request closes its connection).
-  const clients = new WeakMap<ResolvedChecker, CheckerClient>();
+  const prepared = new WeakMap<ResolvedChecker, Prepared>();
   const files = new Map<string, Buffer>();
   const file = (p: string) => {
     let b = files.get(p);
@@ -47,17 +78,22 @@ export function httpCheck(): PollRunner {
     return b;
   };
   return {
-    async run(ctx: CheckContext): Promise<CheckResult> {
+    run(ctx: CheckContext): Promise<CheckResult> {
       const r = ctx.checker;
-      let urls = prepared.get(r);
-      if (!urls) prepared.set(r, (urls = prepare(r)));
-      const o = r.options as HttpCheckOptions;
+      let p = prepared.get(r);
+      if (!p) prepared.set(r, (p = { urls: prepare(r) }));
       const ssl = r.type === 'SSL_GET';
-      for (const u of urls) {
-        const res = await fetchOne(ctx, u, ssl ? tlsOptions(o, u, file) : undefined, clients);
-        if (!res.ok) return res;
-      }
-      return { ok: true };
+      const o = r.options as HttpCheckOptions;
+      const { urls } = p;
+      // One url block (the usual case): no async function, no extra promise.
+      if (urls.length === 1) return fetchOne(ctx, p, urls[0], ssl ? tlsOptions(o, urls[0], file) : undefined);
+      return (async () => {
+        for (const u of urls) {
+          const res = await fetchOne(ctx, p, u, ssl ? tlsOptions(o, u, file) : undefined);
+          if (!res.ok) return res;
+        }
+        return OK;
+      })();
     },
     close() {
       files.clear();
@@ -79,8 +115,9 @@ function prepare(r: ResolvedChecker): PreparedUrl[] {
       codes: parseStatusCodes(url.status_code),
       digest: url.digest?.toLowerCase(),
       regex: url.regex !== undefined ? compileRegex(url) : undefined,
-      host,
       servername: sni,
+      // reset: undici sends `Connection: close` and never reuses the socket.
+      request: { path: url.path, method: 'GET', headers: ['host', host, 'user-agent', 'KeepAliveClient'], reset: true },
     };
   });
 }
@@ -99,92 +136,153 @@ function tlsOptions(o: HttpCheckOptions, u: PreparedUrl, file: (p: string) => Bu
   };
 }
 
-async function fetchOne(
-  ctx: CheckContext,
-  u: PreparedUrl,
-  tlsOpts: tls.ConnectionOptions | undefined,
-  clients: WeakMap<ResolvedChecker, CheckerClient>,
-): Promise<CheckResult> {
-  const { signal } = ctx;
-  const conn = ctx.checker.connection!;
-  let cc = clients.get(ctx.checker);
-  if (!cc || cc.client.destroyed || cc.client.closed) {
-    const origin = `${tlsOpts ? 'https' : 'http'}://${conn.family === 6 ? `[${conn.ip}]` : conn.ip}:${conn.port}`;
-    const holder: CheckerClient = {
-      signal,
-      client: new UndiciClient(origin, {
-        pipelining: 1,
-        connect: (_opts, cb) => {
-          connectTcp(conn, holder.signal, holder.tls).then(
-            (s) => cb(null, s),
+function newClient(c: EffectiveConnection, ssl: boolean): Conn {
+  const origin = `${ssl ? 'https' : 'http'}://${c.family === 6 ? `[${c.ip}]` : c.ip}:${c.port}`;
+  const conn: Conn = {
+    exchange: null,
+    client: new UndiciClient(origin, {
+      pipelining: 1,
+      // The attempt's deadline covers the whole exchange; undici's own timers
+      // (a timer object and a WeakRef per request) would only duplicate it.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: (_opts, cb) => {
+        const x = conn.exchange;
+        if (!x || x.done) return cb(new Error('no attempt'), null);
+        if (conn.tls) {
+          // TLS: handed over once the handshake is done, so its errors are the connect's.
+          connectTcp(c, x.ctx.signal, conn.tls).then(
+            (s) => {
+              x.socket = s;
+              cb(null, s);
+            },
             (e: Error) => cb(e, null),
           );
-        },
-      }),
-    };
-    cc = holder;
-    clients.set(ctx.checker, cc);
+          return;
+        }
+        // Plain HTTP: handed over while connecting (on the next tick: undici
+        // ignores a connector that answers synchronously). undici writes the
+        // request, which Node sends once connected; a failed connect fails the
+        // request with the socket's error (refused, unreachable).
+        let s: Socket;
+        try {
+          s = startTcp(c);
+        } catch (e) {
+          return process.nextTick(cb, e as Error, null);
+        }
+        x.socket = s;
+        process.nextTick(cb, null, s);
+      },
+    }),
+  };
+  return conn;
+}
+
+/**
+ * One url block's exchange: the request's handler (undici's own handler
+ * interface, called as methods) and the attempt's result.
+ */
+class Exchange {
+  done = false;
+  aborted = false;
+  socket: Socket | null = null;
+  private abortRequest: ((err?: Error) => void) | null = null;
+  private md5?: Hash;
+  private kept?: Buffer[];
+  private size = 0;
+  resolve!: (r: CheckResult) => void;
+
+  constructor(
+    readonly ctx: CheckContext,
+    readonly p: Prepared,
+    readonly u: PreparedUrl,
+  ) {
+    if (u.digest) this.md5 = createHash('md5');
+    if (u.regex) this.kept = [];
   }
-  cc.signal = signal;
-  cc.tls = tlsOpts;
-  const client = cc.client;
-  // undici's dispatch API rather than request(): no body stream, no promise per
-  // chunk; the response is judged as it arrives.
+
+  finish(r: CheckResult): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.p.conn?.exchange === this) this.p.conn.exchange = null;
+    this.resolve(r);
+  }
+
+  /** The attempt's deadline (or stop): the connection and the client go. */
+  onDeadline(): void {
+    if (this.done) return;
+    this.aborted = true;
+    this.finish(TIMEOUT);
+    const conn = this.p.conn;
+    // An aborted exchange can leave the client mid-request: start afresh next time.
+    if (conn) {
+      this.p.conn = undefined;
+      conn.client.destroy().catch(() => {});
+    }
+    this.socket?.destroy();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    if (statusCode < 200) return true; // 1xx: the real answer follows
+    const codes = this.u.codes;
+    for (let i = 0; i < codes.length; i++) if (statusCode >= codes[i][0] && statusCode <= codes[i][1]) return true;
+    this.finish(failure('status', `status ${statusCode}`));
+    this.abortRequest?.(UNWANTED);
+    return false;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.md5?.update(chunk);
+    if (this.kept && this.size < REGEX_LIMIT) this.kept.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    // Called before undici closes the connection itself (see DONE).
+    this.socket?.destroy(DONE);
+    const u = this.u;
+    if (this.md5 && this.md5.digest('hex') !== u.digest) return this.finish(DIGEST_MISMATCH);
+    if (this.kept && searchRegex(u, Buffer.concat(this.kept)) === !!u.url.regex_no_match) {
+      return this.finish(failure('regex', u.url.regex_no_match ? 'regex match' : 'regex miss'));
+    }
+    this.finish(OK);
+  }
+
+  onError(err: Error): void {
+    this.finish(this.aborted ? TIMEOUT : errorToResult(err));
+  }
+}
+
+function fetchOne(ctx: CheckContext, p: Prepared, u: PreparedUrl, tlsOpts: tls.ConnectionOptions | undefined): Promise<CheckResult> {
   return new Promise<CheckResult>((resolve) => {
-    let done = false;
-    let ctrl: Dispatcher.DispatchController | undefined;
-    const md5 = u.digest ? createHash('md5') : undefined;
-    const kept: Buffer[] | undefined = u.regex ? [] : undefined;
-    let size = 0;
-    const finish = (r: CheckResult) => {
-      if (done) return;
-      done = true;
-      signal.removeEventListener('abort', onAbort);
-      resolve(r);
-    };
-    const onAbort = () => {
-      finish(errorToResult(undefined, signal));
-      // An aborted exchange can leave the client mid-request: start afresh next time.
-      clients.delete(ctx.checker);
-      ctrl?.abort(new Error('aborted'));
-      client.destroy().catch(() => {});
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const x = new Exchange(ctx, p, u);
+    x.resolve = resolve;
+    const onDeadline = () => x.onDeadline();
+    if (ctx.onAbort) ctx.onAbort(onDeadline);
+    else {
+      const { signal } = ctx;
+      if (signal.aborted) return onDeadline();
+      signal.addEventListener('abort', onDeadline, { once: true });
+      const resolveOnce = resolve;
+      x.resolve = (r) => {
+        signal.removeEventListener('abort', onDeadline);
+        resolveOnce(r);
+      };
+    }
+    if (x.done) return;
+    let conn = p.conn;
+    if (!conn || conn.client.destroyed || conn.client.closed) conn = p.conn = newClient(ctx.checker.connection!, !!tlsOpts);
+    conn.exchange = x;
+    conn.tls = tlsOpts;
     try {
-      client.dispatch(
-        { path: u.url.path, method: 'GET', headers: { host: u.host, 'user-agent': 'KeepAliveClient' }, reset: true },
-        {
-          onRequestStart(c) {
-            ctrl = c;
-          },
-          onResponseStart(c, statusCode) {
-            if (statusCode < 200) return; // 1xx: the real answer follows
-            if (!u.codes.some(([lo, hi]) => statusCode >= lo && statusCode <= hi)) {
-              finish(failure('status', `status ${statusCode}`));
-              c.abort(new Error('unwanted status'));
-            }
-          },
-          onResponseData(_c, chunk) {
-            md5?.update(chunk);
-            if (kept && size < REGEX_LIMIT) kept.push(chunk);
-            size += chunk.length;
-          },
-          onResponseEnd() {
-            if (md5 && md5.digest('hex') !== u.digest) return finish(failure('digest', 'digest mismatch'));
-            if (u.regex && kept) {
-              const found = searchRegex(u, Buffer.concat(kept));
-              if (found === !!u.url.regex_no_match) return finish(failure('regex', u.url.regex_no_match ? 'regex match' : 'regex miss'));
-            }
-            finish({ ok: true });
-          },
-          onResponseError(_c, err) {
-            finish(errorToResult(err, signal));
-          },
-        },
-      );
+      conn.client.dispatch(u.request, x as unknown as Dispatcher.DispatchHandler);
     } catch (e) {
-      finish(errorToResult(e, signal));
+      x.finish(errorToResult(e));
     }
   });
 }

@@ -17,8 +17,9 @@ function lazyHttpCheck(): PollRunner {
   let loaded: PollRunner | undefined;
   const load = () => (loading ??= import('./http.js').then((m) => (loaded = m.httpCheck())));
   return {
-    async run(ctx) {
-      return (loaded ?? (await load())).run(ctx);
+    run(ctx) {
+      // Not async once loaded: an async wrapper would add a promise per check.
+      return loaded ? loaded.run(ctx) : load().then((r) => r.run(ctx));
     },
     async load() {
       await load();
