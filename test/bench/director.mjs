@@ -140,8 +140,12 @@ async function run(name, argv) {
   return { name, startup, rss, reload, touched, stop, left, log };
 }
 
-const lv = await run('lvsd', [process.execPath, `${ROOT}/packages/director/dist/cli.js`, '-C', '-f', conf]);
-const ka = await run('keepalived', ['keepalived', '-n', '-C', '-f', conf, '-p', `${work}/ka.pid`, '-c', `${work}/kac.pid`]);
+// LVSD_BENCH_PROF=DIR: a CPU profile of lvsd (node --cpu-prof) in DIR (on the host's
+// disk, e.g. /var/tmp: the guest's /tmp is its own). LVSD_BENCH_LVSD_ONLY=1 skips keepalived
+// (no ratio then): for looking into lvsd's own times.
+const prof = process.env.LVSD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LVSD_BENCH_PROF] : [];
+const lv = await run('lvsd', [process.execPath, ...prof, `${ROOT}/packages/director/dist/cli.js`, '-C', '-D', '-f', conf]);
+const ka = process.env.LVSD_BENCH_LVSD_ONLY ? { startup: NaN, rss: NaN, reload: NaN, touched: NaN, stop: NaN, left: NaN } : await run('keepalived', ['keepalived', '-n', '-C', '-f', conf, '-p', `${work}/ka.pid`, '-c', `${work}/kac.pid`]);
 
 console.log(`director benchmark: ${VS} virtual servers x ${RS} real servers (${VS + VS * RS} objects), lab kernel, one CPU`);
 console.log('                      keepalived -C      lvsd -C');
@@ -152,4 +156,7 @@ row('reload visible', ka.reload * 1000, lv.reload * 1000, ' ms', 0);
 row('entries changed', ka.touched, lv.touched, '', 0);
 row('SIGTERM to empty', ka.stop, lv.stop, ' s');
 row('entries left', ka.left, lv.left, '', 0);
+// Where lvsd's time went, from its own log (-D): the reload's read and apply, the stop.
+const timings = lv.log.split('\n').filter((l) => /SIGHUP|configuration read|IPVS and checks|reloaded|SIGTERM|stopp/.test(l));
+if (timings.length) console.log(`lvsd log:\n  ${timings.join('\n  ')}`);
 console.log(`ratio: startup lvsd vs keepalived = ${(lv.startup / ka.startup).toFixed(3)}`);

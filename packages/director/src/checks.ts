@@ -56,6 +56,10 @@ interface VsState {
   /** This virtual server's part of the desired table; recomputed only when dirty. */
   output?: DesiredService[];
   dirty: boolean;
+  /** Health targets of its real servers that have checkers. */
+  targets: HealthTarget[];
+  /** The reload that last found it in the configuration. */
+  seen: number;
 }
 
 interface Draining {
@@ -75,7 +79,10 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private readonly health = new HealthChecker();
   private vss = new Map<string, VsState>();
   /** Which virtual server wants each service key. */
-  private byKey = new Map<string, VsState>();
+  private readonly byKey = new Map<string, VsState>();
+  /** The state of each virtual server object of the running configuration (not groups). */
+  private readonly byVs = new Map<VirtualServer, VsState>();
+  private generation = 0;
   private readonly draining = new Map<string, Draining>();
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly scripts = new Set<Promise<unknown>>();
@@ -91,22 +98,48 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   ) {
     super();
     this.health.on('change', (e) => this.onHealth(e));
-    this.vss = this.index(config);
-    this.byKey = keyIndex(this.vss);
+    // The first configuration: everything is new (throws on an invalid health target).
+    const { fresh } = this.diff(config);
+    this.config = config;
+    for (const st of fresh) this.put(st);
   }
 
-  private index(config: KeepalivedConfig): Map<string, VsState> {
-    const out = new Map<string, VsState>();
+  /**
+   * What a new configuration changes, without changing anything: the virtual servers
+   * that are new or differ (with the state each replaces) and those that are gone.
+   * A virtual server that is the same object as before (ConfigLoader keeps unchanged
+   * blocks) costs one lookup; one equal to its predecessor keeps its state. Throws,
+   * with nothing changed, if a health target is invalid.
+   */
+  private diff(config: KeepalivedConfig): { fresh: VsState[]; replaced: VsState[]; removed: VsState[]; rebind: [VsState, VirtualServer][] } {
+    const seen = ++this.generation;
+    // Health targets read the track_file list: if it changed, every virtual server is looked at.
+    const sameFiles = config.trackFiles === this.config.trackFiles;
+    const candidates: VirtualServer[] = [];
     for (const vs of config.virtualServers) {
+      const st = sameFiles && vs.kind !== 'group' ? this.byVs.get(vs) : undefined;
+      if (st) st.seen = seen;
+      else candidates.push(vs);
+    }
+    const fresh: VsState[] = [];
+    const replaced: VsState[] = [];
+    const rebind: [VsState, VirtualServer][] = [];
+    const filesEqual = sameFiles || sameIgnoringLoc(config.trackFiles, this.config.trackFiles);
+    for (const vs of candidates) {
       const id = virtualServerId(vs);
       const prev = this.vss.get(id);
-      if (prev && sameIgnoringLoc(prev.vs, vs) && vs.kind !== 'group') {
-        // Unchanged: keep its state and its part of the table (same objects, so the
-        // IpvsTable skips it without normalising 10 real servers again).
-        out.set(id, { ...prev, vs });
+      if (prev && filesEqual && vs.kind !== 'group' && sameIgnoringLoc(prev.vs, vs)) {
+        // Equal: keep its state and its part of the table (the same objects, so the
+        // IpvsTable skips it without normalising its real servers again).
+        prev.seen = seen;
+        rebind.push([prev, vs]);
         continue;
       }
-      out.set(id, {
+      if (prev) {
+        prev.seen = seen;
+        replaced.push(prev);
+      }
+      fresh.push({
         vs,
         id,
         instances: servicesOf(vs, config),
@@ -115,20 +148,43 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
         suspended: prev?.suspended,
         init: prev === undefined,
         dirty: true,
+        targets: this.targetsOf(id, vs, config),
+        seen,
       });
+    }
+    const removed: VsState[] = [];
+    for (const st of this.vss.values()) if (st.seen !== seen) removed.push(st);
+    return { fresh, replaced, removed, rebind };
+  }
+
+  private targetsOf(id: string, vs: VirtualServer, config: KeepalivedConfig): HealthTarget[] {
+    const out: HealthTarget[] = [];
+    for (const rs of vs.realServers) {
+      if (rs.checkers.length === 0) continue; // always alive: no target (and no id to build)
+      const t = healthTarget(realServerId(id, rs), vs, rs, config.trackFiles, this.opts.netns);
+      if (t) out.push(t);
     }
     return out;
   }
 
-  private targets(config: KeepalivedConfig, vss: Map<string, VsState>): HealthTarget[] {
+  /** Makes `st` the state of its virtual server (replacing the one with its id). */
+  private put(st: VsState): void {
+    const prev = this.vss.get(st.id);
+    if (prev) this.drop(prev);
+    this.vss.set(st.id, st);
+    if (st.vs.kind !== 'group') this.byVs.set(st.vs, st);
+    for (const i of st.instances) this.byKey.set(i.key, st);
+  }
+
+  private drop(st: VsState): void {
+    if (this.vss.get(st.id) === st) this.vss.delete(st.id);
+    if (this.byVs.get(st.vs) === st) this.byVs.delete(st.vs);
+    for (const i of st.instances) if (this.byKey.get(i.key) === st) this.byKey.delete(i.key);
+  }
+
+  private allTargets(): HealthTarget[] {
     const out: HealthTarget[] = [];
-    for (const st of vss.values()) {
-      for (const rs of st.vs.realServers) {
-        if (rs.checkers.length === 0) continue; // always alive: no target (and no id to build)
-        const t = healthTarget(realServerId(st.id, rs), st.vs, rs, config.trackFiles, this.opts.netns);
-        if (t) out.push(t);
-      }
-    }
+    for (const st of this.vss.values()) for (const t of st.targets) out.push(t);
     return out;
   }
 
@@ -139,7 +195,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     this.table = new IpvsTable(this.client, { owned: this.ownedKeys(), verifyInterval: this.opts.verifyInterval });
     this.table.on('drift', (d) => this.emit('error', new Error(`IPVS drift repaired: ${d.ops.length} operations`)));
     this.table.on('error', (e) => this.emit('error', e));
-    this.health.apply(this.targets(this.config, this.vss));
+    this.health.apply(this.allTargets());
     for (const st of this.vss.values()) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
     // The HTTP client is loaded now, before VRRP starts: loaded by the first check it
     // kept the event loop busy for seconds in the lab, and a backup's master-down
@@ -164,7 +220,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
    * suspends that virtual server's checks while its address is not here.
    */
   private async followSuspend(): Promise<void> {
-    const wanted = [...this.vss.values()].some((st) => st.vs.haSuspend && st.vs.kind === 'address');
+    let wanted = false;
+    for (const st of this.vss.values()) if (st.vs.haSuspend && st.vs.kind === 'address') wanted = true;
     if (!wanted) {
       this.local?.close();
       this.local = undefined;
@@ -394,46 +451,75 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
    */
   async reload(config: KeepalivedConfig): Promise<void> {
     // Before any state is read: events arriving during this await must not be lost.
-    await this.health.load(checkerTypes(config));
-    const next = this.index(config);
-    const targets = this.targets(config, next); // validated before anything changes
+    await this.health.load(this.newCheckerTypes(config));
+    const { fresh, replaced, removed, rebind } = this.diff(config);
+    // Health targets first: they are validated before anything changes. Unchanged real
+    // servers of a changed virtual server compare equal and keep their checkers' state.
+    const upsert = fresh.flatMap((st) => st.targets);
+    this.health.patch(upsert, [...replaced, ...removed].flatMap((st) => st.targets.map((t) => t.id)));
+    const timeouts = config.global.lvsTimeouts;
+    if (timeouts && JSON.stringify(timeouts) !== JSON.stringify(this.config.global.lvsTimeouts ?? null)) await this.setTimeouts(timeouts);
+
     // The services to send: those of every virtual server changed, added or removed, and
     // of every real server starting or ending a drain. Unchanged ones are not looked at.
     const touched = new Set<string>();
-    for (const [id, st] of this.vss) {
-      const after = next.get(id);
-      if (after?.instances === st.instances) continue; // unchanged (index() kept its state)
-      for (const i of st.instances) touched.add(i.key);
-      if (!after) continue; // a removed virtual server goes whole, with its real servers
-      const kept = new Set(after.vs.realServers.map((r) => realServerId(id, r)));
-      for (const rs of st.vs.realServers) {
-        const rsId = realServerId(id, rs);
-        if (!kept.has(rsId)) {
-          this.draining.set(rsId, { vsId: id, rsId, rs, instances: st.instances, since: Date.now() });
+    const freshById = new Map(fresh.map((st) => [st.id, st]));
+    const now = Date.now();
+    for (const prev of replaced) {
+      for (const i of prev.instances) touched.add(i.key);
+      const after = freshById.get(prev.id)!;
+      const kept = new Set(after.vs.realServers.map((r) => realServerId(prev.id, r)));
+      for (const rs of prev.vs.realServers) {
+        const rsId = realServerId(prev.id, rs);
+        if (!kept.has(rsId)) this.draining.set(rsId, { vsId: prev.id, rsId, rs, instances: prev.instances, since: now });
+      }
+    }
+    for (const st of removed) for (const i of st.instances) touched.add(i.key);
+    for (const st of fresh) for (const i of st.instances) touched.add(i.key);
+    if (this.draining.size) {
+      const gone = new Set(removed.map((st) => st.id));
+      for (const [rsId, d] of this.draining) {
+        // Its virtual server is gone: nothing left to drain into. Back in the config: live again.
+        const back = freshById.get(d.vsId)?.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId);
+        if (gone.has(d.vsId) || back) {
+          this.draining.delete(rsId);
+          for (const i of d.instances) touched.add(i.key);
         }
       }
     }
-    for (const st of next.values()) if (st.dirty) for (const i of st.instances) touched.add(i.key);
-    for (const [rsId, d] of this.draining) {
-      const vs = next.get(d.vsId);
-      // Its virtual server is gone: nothing left to drain into. Back in the config: live again.
-      if (!vs || vs.vs.realServers.some((r) => realServerId(d.vsId, r) === rsId)) {
-        this.draining.delete(rsId);
-        for (const i of d.instances) touched.add(i.key);
-      }
-    }
-    const timeouts = config.global.lvsTimeouts;
-    if (timeouts && JSON.stringify(timeouts) !== JSON.stringify(this.config.global.lvsTimeouts ?? null)) await this.setTimeouts(timeouts);
+
     this.config = config;
-    this.vss = next;
-    this.byKey = keyIndex(next);
-    this.health.apply(targets);
+    for (const [st, vs] of rebind) {
+      this.byVs.delete(st.vs);
+      st.vs = vs;
+      this.byVs.set(vs, st);
+    }
+    for (const st of removed) this.drop(st);
+    for (const st of fresh) {
+      this.put(st);
+      // ha_suspend carried over: the new targets start suspended too.
+      if (st.suspended) for (const t of st.targets) this.health.suspend(t.id, true);
+      if (st.init) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
+    }
     await this.followSuspend();
-    for (const st of next.values()) if (st.init) st.quorumUp = initialQuorumUp(this.quorumConfig(st.vs), this.servers(st));
-    this.table?.own(this.ownedKeys());
+    const owned: string[] = [];
+    for (const st of fresh) for (const i of st.instances) owned.push(i.key);
+    for (const d of this.draining.values()) for (const i of d.instances) owned.push(i.key);
+    this.table?.own(owned);
     if (this.draining.size && !this.drainTimer) this.drainTimer = setInterval(() => this.drainTick(), 1000);
     await this.applyQueuedKeys(touched);
   }
+
+  /** Checker types of the virtual servers of `config` that are not running now as they are. */
+  private newCheckerTypes(config: KeepalivedConfig): Set<CheckerType> {
+    const out = new Set<CheckerType>();
+    for (const vs of config.virtualServers) {
+      if (this.byVs.has(vs)) continue;
+      for (const rs of vs.realServers) for (const c of rs.checkers) out.add(c.type);
+    }
+    return out;
+  }
+
 
   /** One drain check at a time; a failure is reported, never thrown out of a timer. */
   private drainTick(): void {
@@ -497,6 +583,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     try {
       if (table && !keepIpvs) {
         this.vss = new Map();
+        this.byKey.clear();
+        this.byVs.clear();
         this.draining.clear();
         await table.apply([]);
       }
@@ -548,21 +636,9 @@ export function sameIgnoringLoc(a: unknown, b: unknown): boolean {
   return true;
 }
 
-function keyIndex(vss: Map<string, VsState>): Map<string, VsState> {
-  const out = new Map<string, VsState>();
-  for (const st of vss.values()) for (const i of st.instances) out.set(i.key, st);
-  return out;
-}
-
 /** `svc` with `dests` added (those it does not have yet); a copy, so cached entries stay as they were. */
 function withDests(svc: DesiredService, dests: readonly DestinationSpec[]): DesiredService {
   const have = svc.destinations ?? [];
   const add = dests.filter((d) => !have.some((x) => x.address === d.address && x.port === d.port));
   return add.length ? { ...svc, destinations: [...have, ...add] } : svc;
-}
-
-function checkerTypes(config: KeepalivedConfig): Set<CheckerType> {
-  const out = new Set<CheckerType>();
-  for (const vs of config.virtualServers) for (const rs of vs.realServers) for (const c of rs.checkers) out.add(c.type);
-  return out;
 }

@@ -209,6 +209,27 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
   }
 
   /**
+   * Changes some targets and leaves the others alone: removes `remove` (ids), then adds
+   * or updates `upsert` (an unchanged target keeps its state). What a reload of a few
+   * virtual servers out of thousands costs: only what it names. Everything is
+   * validated before anything changes.
+   */
+  patch(upsert: readonly HealthTarget[], remove: Iterable<string> = []): void {
+    const ids = new Set<string>();
+    for (const t of upsert) {
+      if (ids.has(t.id)) throw new HealthConfigError(`duplicate target id ${t.id}`, t);
+      ids.add(t.id);
+      resolveTarget(t);
+    }
+    for (const id of remove) if (!ids.has(id) && this.targets.has(id)) this.remove(id);
+    for (const t of upsert) {
+      const rec = this.targets.get(t.id);
+      if (!rec) this.add(t);
+      else if (!sameTarget(rec.target, t)) this.update(t);
+    }
+  }
+
+  /**
    * Loads what the current targets' checkers need before their first attempt (the
    * HTTP client for HTTP_GET / SSL_GET), or those of the checker `types` given (before
    * the targets that use them are applied). Optional: without it the first attempt loads

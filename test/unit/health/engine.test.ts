@@ -263,6 +263,26 @@ describe('CheckScheduler: weights, updates, events', () => {
     expect(() => sched.add({ id: 'z', address: '1.2.3.4', checkers: [{ checker: 'TCP_CHECK' }] })).toThrow(/connect_port/);
   });
 
+  it('patch changes only the targets it names: removes, adds, updates; others keep their state; a bad target changes nothing', async () => {
+    const { clock, sched, events } = setup((id) => (id === 'a' ? FAIL : OK));
+    sched.apply([tcp('a'), tcp('b'), tcp('c')]);
+    sched.start();
+    await clock.advance(0);
+    expect(sched.status('a')!.alive).toBe(false);
+    const n = events.length;
+    // a (unchanged, named in both lists) keeps its state; c goes; d comes; b is not named
+    sched.patch([tcp('a'), tcp('d')], ['a', 'c']);
+    expect(sched.status().map((s) => s.id).sort()).toEqual(['a', 'b', 'd']);
+    expect(sched.status('a')!.alive).toBe(false);
+    expect(sched.status('a')!.checkers[0].hasRun).toBe(true);
+    expect(events.slice(n).map((e) => e.id)).not.toContain('a');
+    sched.patch([{ ...tcp('b'), weight: 3 }]);
+    expect(sched.status('b')!.weight).toBe(3);
+    expect(() => sched.patch([tcp('e'), { id: 'f', address: 'nope', port: 80, checkers: [{ checker: 'TCP_CHECK' }] }], ['b'])).toThrow(/not an IP address/);
+    expect(() => sched.patch([tcp('e'), tcp('e')])).toThrow(/duplicate target id e/);
+    expect(sched.status().map((s) => s.id).sort()).toEqual(['a', 'b', 'd']);
+  });
+
   it('omega: stop() reports live servers down', async () => {
     const { clock, sched, events } = setup(() => OK);
     sched.add(tcp('a', { virtualServer: { omega: true } }));

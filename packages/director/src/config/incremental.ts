@@ -100,7 +100,7 @@ export class ConfigLoader {
     }
     if (!isAscii(buf)) return undefined;
     const q = commonSuffix(old, buf, p);
-    const delta = buf.length - old.length;
+    const byteDelta = buf.length - old.length;
     // The old top-level nodes the change touches, widened to whole lines.
     let from = lineStart(old, p);
     let to = lineEnd(old, old.length - q);
@@ -116,7 +116,7 @@ export class ConfigLoader {
     for (let i = i0; i < i1; i++) if (spans[i]!.keyword !== 'virtual_server') return undefined;
     const firstLine = lineNumberAt(old, from, prev.spans, i0);
     const oldLines = countLines(old, from, to);
-    const text = buf.toString('latin1', from, to + delta);
+    const text = buf.toString('latin1', from, to + byteDelta);
     if (/^[ \t]*(include\b|@|\$)/m.test(text)) return undefined;
 
     // Read and build just that part, with the rest of the file's settings.
@@ -138,23 +138,29 @@ export class ConfigLoader {
     if (added.length !== fresh.length) return undefined;
     if (added.some((vs) => vs.kind === 'group' || vs.realServers.some((rs) => rs.checkers.some((c) => c.type === 'FILE_CHECK')))) return undefined;
 
-    const vsBefore = spans.slice(0, i0).filter((s) => s.keyword === 'virtual_server').length;
+    let vsBefore = 0;
+    for (let i = 0; i < i0; i++) if (spans[i]!.keyword === 'virtual_server') vsBefore++;
     const removed = i1 - i0;
-    const keys = new Map(prev.keys);
+    // Key counts change only for the blocks read again: a small delta, applied to the
+    // kept map once nothing can fail any more.
+    const delta = new Map<string, number>();
+    const count = (k: string) => (prev.keys.get(k) ?? 0) + (delta.get(k) ?? 0);
     const cfg = prev.result.config;
-    for (const vs of cfg.virtualServers.slice(vsBefore, vsBefore + removed)) keys.set(virtualServerKey(vs), keys.get(virtualServerKey(vs))! - 1);
+    for (let i = vsBefore; i < vsBefore + removed; i++) {
+      const k = virtualServerKey(cfg.virtualServers[i]!);
+      delta.set(k, (delta.get(k) ?? 0) - 1);
+    }
     for (const vs of added) {
       const k = virtualServerKey(vs);
-      const n = (keys.get(k) ?? 0) + 1;
-      if (n > 1) return undefined;
-      keys.set(k, n);
+      if (count(k) + 1 > 1) return undefined;
+      delta.set(k, (delta.get(k) ?? 0) + 1);
     }
 
     const config: KeepalivedConfig = {
       ...cfg,
       virtualServers: [...cfg.virtualServers.slice(0, vsBefore), ...added, ...cfg.virtualServers.slice(vsBefore + removed)],
     };
-    const newLines = countLines(buf, from, to + delta);
+    const newLines = countLines(buf, from, to + byteDelta);
     const lineDelta = newLines - oldLines;
     const lastOldLine = firstLine + oldLines - 1;
     let diagnostics: Diagnostic[] = [];
@@ -168,9 +174,23 @@ export class ConfigLoader {
     if (hasErrors(diagnostics)) return undefined;
 
     locate(buf, fresh, from, firstLine);
-    const shifted = spans.slice(i1).map((s) => ({ ...s, start: s.start + delta, end: s.end + delta, line: s.line + lineDelta, endLine: s.endLine + lineDelta }));
+    // The old state is replaced now: its spans and key counts are updated in place.
+    for (let i = i1; i < spans.length; i++) {
+      const s = spans[i]!;
+      s.start += byteDelta;
+      s.end += byteDelta;
+      s.line += lineDelta;
+      s.endLine += lineDelta;
+    }
+    spans.splice(i0, i1 - i0, ...fresh);
+    const keys = prev.keys;
+    for (const [k, d] of delta) {
+      const n = (keys.get(k) ?? 0) + d;
+      if (n > 0) keys.set(k, n);
+      else keys.delete(k);
+    }
     const result = { ok: true as const, config, diagnostics };
-    this.state = { buf, result, spans: [...spans.slice(0, i0), ...fresh, ...shifted], keys };
+    this.state = { buf, result, spans, keys };
     this.lastMode = 'incremental';
     return result;
   }
