@@ -170,6 +170,44 @@ describe('HTTP_GET on loopback', () => {
     expect(served).toBeGreaterThanOrEqual(8);
   });
 
+  it('the whole engine: a hang past the deadline is "timeout", then a fresh client; two url blocks; stack traces left as they were', async () => {
+    let mode: 'ok' | 'hang' = 'ok';
+    const paths: string[] = [];
+    const srv = http.createServer((req, res) => {
+      paths.push(req.url ?? '');
+      if (mode === 'hang') return void res.writeHead(200, { 'content-length': '10' });
+      res.end(body);
+    });
+    const p = await listen(srv);
+    closers.push(() => srv.closeAllConnections());
+    const limit = Error.stackTraceLimit;
+    const hc = new HealthChecker();
+    const events: HealthEvent[] = [];
+    let oks = 0;
+    hc.on('change', (e) => events.push(e));
+    hc.on('check', (e) => e.result.ok && oks++);
+    const url = [{ path: '/a', digest: genhash(body) }, { path: '/b', regex: 'real server' }];
+    hc.add({ id: 'web', address: '127.0.0.1', port: p, checkers: [{ checker: 'HTTP_GET', url, delay_loop: 0.03, delay_before_retry: 0.03, retry: 0, warmup: 0, connect_timeout: 0.2 }] });
+    await hc.load();
+    hc.start();
+    const until = async (f: () => boolean) => {
+      for (let i = 0; i < 300 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => oks >= 3);
+    expect(paths.slice(0, 4)).toEqual(['/a', '/b', '/a', '/b']);
+    mode = 'hang';
+    await until(() => events.length >= 1);
+    mode = 'ok';
+    await until(() => events.length >= 2);
+    hc.stop();
+    expect(events.map((e) => [e.type, 'reason' in e ? e.reason : ''])).toEqual([
+      ['down', 'timeout'],
+      ['up', ''],
+    ]);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('x').stack).toContain('loopback-tcp-http');
+  });
+
   it('refused and reset', async () => {
     expect(await runOnce({ checker: 'HTTP_GET', url: [{ path: '/' }] }, { address: '127.0.0.1', port: await closedPort() })).toMatchObject({ ok: false, code: 'refused' });
     const rst = await listen(net.createServer((s) => s.once('data', () => s.resetAndDestroy())));

@@ -41,6 +41,32 @@ const DIGEST_MISMATCH: CheckResult = failure('digest', 'digest mismatch');
  * undici treats the code as informational (the request is done, nothing fails).
  */
 const DONE = Object.assign(new Error('response complete'), { code: 'UND_ERR_INFO' });
+/**
+ * undici answers every completed `Connection: close` response with a new
+ * InformationalError, made right after our onComplete returns and then
+ * dropped (the socket is already closed by then). Capturing its stack trace is
+ * about a tenth of a check's CPU, so onComplete turns capture off until the
+ * next tick, which is queued before anything else of ours: the window holds
+ * only the rest of undici's parser callback for this socket. Not done where
+ * the limit is frozen (a hardened realm), as Node itself checks.
+ */
+const stackLimitWritable = (() => {
+  const d = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit');
+  return d !== undefined && d.writable === true && Object.isExtensible(Error);
+})();
+let savedStackLimit: number | undefined;
+const restoreStackLimit = () => {
+  if (savedStackLimit === undefined) return;
+  Error.stackTraceLimit = savedStackLimit;
+  savedStackLimit = undefined;
+};
+function noStackUntilNextTick(): void {
+  if (!stackLimitWritable || savedStackLimit !== undefined) return;
+  savedStackLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  process.nextTick(restoreStackLimit);
+}
+
 /** Why a response with an unwanted status is cut short (shared for the same reason). */
 const UNWANTED = new Error('unwanted status');
 
@@ -244,6 +270,7 @@ class Exchange {
 
   onComplete(): void {
     // Called before undici closes the connection itself (see DONE).
+    noStackUntilNextTick();
     this.socket?.destroy(DONE);
     const u = this.u;
     if (this.md5 && this.md5.digest('hex') !== u.digest) return this.finish(DIGEST_MISMATCH);
