@@ -5,31 +5,50 @@ import * as posix from 'node:path/posix';
 
 export type FileKind = 'file' | 'dir' | 'other';
 
+export interface OpenFile {
+  /** Its size when opened. */
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into `into` at `offset`; 0 at the end. */
+  read(into: Buffer, offset: number, length: number, position: number): number;
+  close(): void;
+}
+
 export interface ConfigFs {
   /** The whole file as text. Throws (with `code`, e.g. ENOENT, EACCES) when it cannot be read. */
   readFile(path: string): string;
-  /**
-   * The whole file as bytes, into `reuse` when it is big enough (the result is then a
-   * view of it). Optional: a reload re-reads a big file into memory it already has.
-   */
-  readBytes?(path: string, reuse?: Buffer): Buffer;
+  /** The whole file as bytes, with `headroom` bytes of spare room after them in its memory. Optional. */
+  readBytes?(path: string, headroom?: number): Buffer;
+  /** The file opened for reads at positions (a reload compares it with the last one a chunk at a time). Optional. */
+  open?(path: string): OpenFile;
   /** Names in a directory (not sorted), or undefined when `path` is not a readable directory. */
   readdir(path: string): string[] | undefined;
   /** What `path` is (following symlinks), or undefined when it does not exist. */
   stat(path: string): FileKind | undefined;
 }
 
+function openFile(path: string): OpenFile {
+  const fd = nodeFsModule.openSync(path, 'r');
+  try {
+    const size = nodeFsModule.fstatSync(fd).size;
+    return {
+      size,
+      read: (into, offset, length, position) => nodeFsModule.readSync(fd, into, offset, length, position),
+      close: () => nodeFsModule.closeSync(fd),
+    };
+  } catch (e) {
+    nodeFsModule.closeSync(fd);
+    throw e;
+  }
+}
+
 /** The real filesystem, synchronous (configs are small; a load is one step). */
 export const nodeFs: ConfigFs = {
   readFile: (p) => nodeFsModule.readFileSync(p, 'utf8'),
-  readBytes: (p, reuse) => {
-    const fd = nodeFsModule.openSync(p, 'r');
+  readBytes: (p, headroom = 0) => {
+    const f = openFile(p);
     try {
-      // Read until EOF rather than trusting the size: the file may change under us.
-      const size = nodeFsModule.fstatSync(fd).size;
-      // Room to spare, so a file that grows a little still fits next time; never from
-      // the shared pool, so the caller may keep and reuse the memory.
-      let buf = reuse && reuse.length > size ? reuse : Buffer.allocUnsafeSlow(size + 64 * 1024);
+      // Never from the shared pool: the caller keeps this memory and may patch it in place.
+      let buf = Buffer.allocUnsafeSlow(f.size + headroom + 1);
       let n = 0;
       for (;;) {
         if (n === buf.length) {
@@ -37,15 +56,17 @@ export const nodeFs: ConfigFs = {
           buf.copy(bigger, 0, 0, n);
           buf = bigger;
         }
-        const r = nodeFsModule.readSync(fd, buf, n, buf.length - n, null);
+        // Until EOF, not the size seen at open: the file may change under us.
+        const r = f.read(buf, n, buf.length - n, n);
         if (r === 0) break;
         n += r;
       }
       return buf.subarray(0, n);
     } finally {
-      nodeFsModule.closeSync(fd);
+      f.close();
     }
   },
+  open: (p) => openFile(p),
   readdir: (p) => {
     try {
       return nodeFsModule.readdirSync(p);

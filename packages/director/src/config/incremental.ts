@@ -9,7 +9,7 @@
 import { isAscii } from 'node:buffer';
 import { Builder, virtualServerKey } from './build.js';
 import { DiagnosticSink, applyStrict, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { nodeFs, type ConfigFs } from './fs.js';
+import { nodeFs, type ConfigFs, type OpenFile } from './fs.js';
 import { loadConfig, parseConfig, type LoadOptions, type LoadResult } from './load.js';
 import type { KeepalivedConfig, VirtualServer } from './model.js';
 import { readTopLevel, type ConfigNode } from './parser.js';
@@ -24,24 +24,37 @@ interface Span {
 }
 
 interface State {
+  /** The file as last read; with room to grow (`capacity`) when it was read in chunks. */
   buf: Buffer;
-  /** The whole allocation `buf` is a view of (readBytes), reused for the read after next. */
-  backing?: Buffer;
   result: Extract<LoadResult, { ok: true }>;
   spans: Span[];
   /** How many virtual servers each key names (a duplicate needs the whole read to be reported). */
   keys: Map<string, number>;
 }
 
+/**
+ * The new file as a change of the old one: the first `p` and last `q` bytes are the
+ * same, `mid` is what lies between in the new file, `length` its whole length.
+ */
+interface Edit {
+  p: number;
+  q: number;
+  mid: Buffer;
+  length: number;
+  /** The whole new file, when it was read whole (an injected ConfigFs without `open`). */
+  whole?: Buffer;
+}
+
 export type LoadMode = 'full' | 'incremental' | 'unchanged';
 
 const CHUNK = 64 * 1024;
+/** Room left after the file's bytes, so that a file growing a little is patched in place. */
+const HEADROOM = 64 * 1024;
 
 /** Loads one configuration file again and again (the CLI's SIGHUP), incrementally when it can. */
 export class ConfigLoader {
   private state: State | undefined;
-  /** Memory no state refers to, for the next read: a reload then touches no new pages. */
-  private spare: Buffer | undefined;
+  private chunk: Buffer | undefined;
   /** How the last load() read the file. */
   lastMode: LoadMode = 'full';
 
@@ -52,30 +65,70 @@ export class ConfigLoader {
 
   load(): LoadResult {
     const fs: ConfigFs = this.opts.fs ?? nodeFs;
-    let text: string | undefined;
-    let buf: Buffer;
-    let backing: Buffer | undefined;
+    const prev = this.state;
+    let edit: Edit | undefined;
+    let whole: Buffer | undefined;
     try {
-      if (fs.readBytes) {
-        buf = fs.readBytes(this.path, this.spare);
-        backing = this.spare && buf.buffer === this.spare.buffer ? this.spare : Buffer.from(buf.buffer, buf.byteOffset);
-      } else {
-        text = fs.readFile(this.path);
-        buf = Buffer.from(text, 'utf8');
-      }
+      // A reload compares the file with the last one a chunk at a time through one small
+      // buffer: 2.9 MB read into fresh memory cost ~175 ms of page faults in the lab,
+      // more than the rest of a one-block reload.
+      if (prev && fs.open) edit = this.readEdit(fs, prev.buf);
+      else if (prev) edit = editOf(prev.buf, (whole = readWhole(fs, this.path)));
+    } catch {
+      edit = undefined; // the whole read below says why
+    }
+    const r = prev && edit && this.incremental(prev, edit);
+    if (r) return r;
+    try {
+      whole ??= readWhole(fs, this.path);
     } catch {
       this.state = undefined;
       this.lastMode = 'full';
       return loadConfig(this.path, this.opts); // says why it cannot be read
     }
-    const prev = this.state;
-    let r: LoadResult | undefined;
-    if (prev) r = this.incremental(prev, buf);
-    r ??= this.full(text ?? (isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8')), buf);
-    if (this.state && this.state !== prev) this.state.backing = backing;
-    // Whichever allocation no state holds now is free for the next read.
-    if (backing) this.spare = this.state?.backing === backing ? prev?.backing : backing;
-    return r;
+    return this.full(isAscii(whole) ? whole.toString('latin1') : whole.toString('utf8'), whole);
+  }
+
+  /** The file against `old`, read in chunks; undefined if it changed while being read. */
+  private readEdit(fs: ConfigFs, old: Buffer): Edit | undefined {
+    const f = fs.open!(this.path);
+    try {
+      const n = f.size;
+      const chunk = (this.chunk ??= Buffer.allocUnsafeSlow(CHUNK));
+      const lim = Math.min(n, old.length);
+      let p = 0;
+      while (p < lim) {
+        const len = Math.min(CHUNK, lim - p);
+        if (readAt(f, chunk, len, p) !== len) return undefined;
+        if (chunk.compare(old, p, p + len, 0, len) === 0) {
+          p += len;
+          continue;
+        }
+        let i = 0;
+        while (chunk[i] === old[p + i]) i++;
+        p += i;
+        break;
+      }
+      let q = 0;
+      while (q < lim - p) {
+        const len = Math.min(CHUNK, lim - p - q);
+        if (readAt(f, chunk, len, n - q - len) !== len) return undefined;
+        if (chunk.compare(old, old.length - q - len, old.length - q, 0, len) === 0) {
+          q += len;
+          continue;
+        }
+        let i = len - 1;
+        while (chunk[i] === old[old.length - q - len + i]) i--;
+        q += len - 1 - i;
+        break;
+      }
+      const mid = Buffer.allocUnsafe(n - p - q);
+      if (readAt(f, mid, mid.length, p) !== mid.length) return undefined;
+      if (readAt(f, chunk, 1, n) !== 0) return undefined; // it grew meanwhile
+      return { p, q, mid, length: n };
+    } finally {
+      f.close();
+    }
   }
 
   private full(text: string, buf: Buffer): LoadResult {
@@ -91,19 +144,17 @@ export class ConfigLoader {
     return r;
   }
 
-  private incremental(prev: State, buf: Buffer): LoadResult | undefined {
+  private incremental(prev: State, e: Edit): LoadResult | undefined {
     const old = prev.buf;
-    const p = commonPrefix(old, buf);
-    if (p === old.length && p === buf.length) {
+    if (e.p === old.length && e.length === old.length) {
       this.lastMode = 'unchanged';
       return prev.result;
     }
-    if (!isAscii(buf)) return undefined;
-    const q = commonSuffix(old, buf, p);
-    const byteDelta = buf.length - old.length;
+    if (!isAscii(e.mid)) return undefined; // the rest is the old file's, which was ASCII
+    const byteDelta = e.length - old.length;
     // The old top-level nodes the change touches, widened to whole lines.
-    let from = lineStart(old, p);
-    let to = lineEnd(old, old.length - q);
+    let from = lineStart(old, e.p);
+    let to = lineEnd(old, old.length - e.q);
     const spans = prev.spans;
     let i0 = spans.findIndex((s) => s.end > from);
     if (i0 < 0) i0 = spans.length;
@@ -116,7 +167,9 @@ export class ConfigLoader {
     for (let i = i0; i < i1; i++) if (spans[i]!.keyword !== 'virtual_server') return undefined;
     const firstLine = lineNumberAt(old, from, prev.spans, i0);
     const oldLines = countLines(old, from, to);
-    const text = buf.toString('latin1', from, to + byteDelta);
+    // The new file's bytes where the old ones were [from, to): the unchanged edges around the new middle.
+    const region = Buffer.concat([old.subarray(from, e.p), e.mid, old.subarray(old.length - e.q, to)]);
+    const text = region.toString('latin1');
     if (/^[ \t]*(include\b|@|\$)/m.test(text)) return undefined;
 
     // Read and build just that part, with the rest of the file's settings.
@@ -160,7 +213,7 @@ export class ConfigLoader {
       ...cfg,
       virtualServers: [...cfg.virtualServers.slice(0, vsBefore), ...added, ...cfg.virtualServers.slice(vsBefore + removed)],
     };
-    const newLines = countLines(buf, from, to + byteDelta);
+    const newLines = countLines(region, 0, region.length);
     const lineDelta = newLines - oldLines;
     const lastOldLine = firstLine + oldLines - 1;
     let diagnostics: Diagnostic[] = [];
@@ -173,8 +226,13 @@ export class ConfigLoader {
     if (this.opts.strict) diagnostics = applyStrict(diagnostics);
     if (hasErrors(diagnostics)) return undefined;
 
-    locate(buf, fresh, from, firstLine);
-    // The old state is replaced now: its spans and key counts are updated in place.
+    locate(region, fresh, 0, firstLine);
+    for (const s of fresh) {
+      s.start += from;
+      s.end += from;
+    }
+    // The old state is replaced now: its bytes, spans and key counts are updated in place.
+    const buf = e.whole ?? patch(old, e);
     for (let i = i1; i < spans.length; i++) {
       const s = spans[i]!;
       s.start += byteDelta;
@@ -194,6 +252,48 @@ export class ConfigLoader {
     this.lastMode = 'incremental';
     return result;
   }
+}
+
+/** The whole file as bytes in memory of its own, with room to grow after them (see patch()). */
+function readWhole(fs: ConfigFs, path: string): Buffer {
+  if (fs.readBytes) return fs.readBytes(path, HEADROOM);
+  const b = Buffer.from(fs.readFile(path), 'utf8'); // may be a slice of Buffer's shared pool
+  const out = Buffer.allocUnsafeSlow(b.length + HEADROOM);
+  b.copy(out);
+  return out.subarray(0, b.length);
+}
+
+function editOf(old: Buffer, whole: Buffer): Edit {
+  const p = commonPrefix(old, whole);
+  const q = commonSuffix(old, whole, p);
+  return { p, q, mid: whole.subarray(p, whole.length - q), length: whole.length, whole };
+}
+
+function readAt(f: OpenFile, into: Buffer, length: number, position: number): number {
+  let n = 0;
+  while (n < length) {
+    const r = f.read(into, n, length - n, position + n);
+    if (r === 0) break;
+    n += r;
+  }
+  return n;
+}
+
+/** `old` with the edit applied, in its own memory when the new file fits there (the spare room after it). */
+function patch(old: Buffer, e: Edit): Buffer {
+  const room = old.buffer.byteLength - old.byteOffset;
+  const tail = old.subarray(old.length - e.q);
+  if (room >= e.length && old.buffer instanceof ArrayBuffer) {
+    const all = Buffer.from(old.buffer, old.byteOffset, room);
+    all.copy(all, e.p + e.mid.length, old.length - e.q, old.length); // overlapping: copy moves as memmove does
+    e.mid.copy(all, e.p);
+    return all.subarray(0, e.length);
+  }
+  const out = Buffer.allocUnsafeSlow(e.length + HEADROOM);
+  old.copy(out, 0, 0, e.p);
+  e.mid.copy(out, e.p);
+  tail.copy(out, e.p + e.mid.length);
+  return out.subarray(0, e.length);
 }
 
 function spanOf(n: ConfigNode): Span {
