@@ -41,14 +41,16 @@ export function ownedKeys(keys: Iterable<ServiceKey | DesiredService | Service |
 /** Where applyBatch finds the packed real servers of an add-service op (not enumerable). */
 export const PACKED_OP = Symbol('lvsd.ipvs.packed');
 
-function packedDestinations(this: { [PACKED_OP]: PackedEntry }): Destination[] {
-  // Built on the first read, then a plain property (a reader looping over it must not rebuild it).
-  const value = this[PACKED_OP].dests;
+function packedDestinations(this: { [PACKED_OP]?: PackedEntry }): Destination[] {
+  // Built on the first read, then a plain property (a reader looping over it must not
+  // rebuild it), and from then on what applyBatch sends, should the reader change it.
+  const value = this[PACKED_OP]!.dests;
+  this[PACKED_OP] = undefined;
   Object.defineProperty(this, 'destinations', { value, enumerable: true, writable: true, configurable: true });
   return value;
 }
 const DESTINATIONS: PropertyDescriptor = { get: packedDestinations, enumerable: true, configurable: true };
-const HIDDEN = { value: undefined as unknown, enumerable: false, writable: false, configurable: false };
+const HIDDEN = { value: undefined as unknown, enumerable: false, writable: true, configurable: false };
 
 /**
  * An add-service op over packed real servers: `destinations` is an ordinary enumerable

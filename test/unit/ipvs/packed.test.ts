@@ -3,7 +3,7 @@
 // entries, plans, the bytes sent, the errors.
 import { describe, expect, it } from 'vitest';
 import { Writer } from '@lvsd/native';
-import { encode, normalizeDestination, normalizeService, normalizeTable, plan, serviceKeyAttr, type DesiredService, type IpvsOp } from '@lvsd/ipvs';
+import { IpvsClient, encode, normalizeDestination, normalizeService, normalizeTable, plan, serviceKeyAttr, type DesiredService, type IpvsOp } from '@lvsd/ipvs';
 import { newDestPackedBody, serviceKeyWords } from '../../../packages/ipvs/src/codec.js';
 import { PackedEntry, PACK_WORDS } from '../../../packages/ipvs/src/normalize.js';
 import { PACKED_OP } from '../../../packages/ipvs/src/plan.js';
@@ -84,6 +84,7 @@ describe('packed real servers', () => {
     const first = (op as { destinations: unknown[] }).destinations;
     expect((op as { destinations: unknown[] }).destinations).toBe(first); // built once
     expect(JSON.parse(JSON.stringify(op)).destinations).toHaveLength(4);
+    expect(op[PACKED_OP]).toBeUndefined(); // once read, the objects are what gets sent
   });
 
   it('encode to the bytes of encode.newDest', () => {
@@ -106,3 +107,44 @@ describe('packed real servers', () => {
   });
 });
 
+
+describe('applyBatch over packed ops', () => {
+  /** A client whose batch channel records the bodies instead of sending them. */
+  function recorder() {
+    const bodies: string[] = [];
+    const bulk = {
+      counters: { messages: 0, sendmsg: 0 },
+      async send(_type: number, count: number, write: (w: Writer, i: number) => void) {
+        for (let i = 0; i < count; i++) {
+          const w = new Writer(16);
+          write(w, i);
+          bodies.push(w.take().toString('hex'));
+        }
+        this.counters.messages += count;
+        this.counters.sendmsg++;
+        return [];
+      },
+    };
+    const client = Object.assign(Object.create(IpvsClient.prototype), { bulk, family: { id: 1 }, closed: false }) as IpvsClient;
+    return { client, bodies };
+  }
+
+  it('sends the same messages as the same ops with Destination objects, or as read and changed by the caller', async () => {
+    const table = [svc, { ...svc, address: '10.0.0.2', destinations: svc.destinations!.slice(1) }, { fwmark: 9, destinations: [{ address: '192.0.2.99' }] }];
+    const packed = recorder();
+    const ops = plan({ services: [] }, table);
+    expect(ops.every((o) => (o as { [PACKED_OP]?: unknown })[PACKED_OP])).toBe(true);
+    await packed.client.applyBatch(ops);
+    const plain = recorder();
+    const objects = ops.map((o) => (o.kind === 'add-service' ? { kind: o.kind, service: o.service, destinations: [...o.destinations!] } : o));
+    await plain.client.applyBatch(objects);
+    expect(packed.bodies).toHaveLength(1 + 4 + 1 + 3 + 1 + 1);
+    expect(packed.bodies).toEqual(plain.bodies);
+    const edited = recorder();
+    const again = plan({ services: [] }, table);
+    (again[0] as { destinations: { weight: number }[] }).destinations[0].weight = 42;
+    await edited.client.applyBatch(again);
+    expect(edited.bodies[1]).not.toBe(plain.bodies[1]);
+    expect(edited.bodies.filter((b, i) => b !== plain.bodies[i])).toHaveLength(1);
+  });
+});
