@@ -58,8 +58,6 @@ interface VsState {
   dirty: boolean;
   /** Health targets of its real servers that have checkers. */
   targets: HealthTarget[];
-  /** The reload that last found it in the configuration. */
-  seen: number;
 }
 
 interface Draining {
@@ -82,7 +80,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private readonly byKey = new Map<string, VsState>();
   /** The state of each virtual server object of the running configuration (not groups). */
   private readonly byVs = new Map<VirtualServer, VsState>();
-  private generation = 0;
+  /** States ha_suspend may change: those asking for it, and those suspended now. */
+  private readonly suspendable = new Set<VsState>();
   private readonly draining = new Map<string, Draining>();
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly scripts = new Set<Promise<unknown>>();
@@ -99,46 +98,48 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     super();
     this.health.on('change', (e) => this.onHealth(e));
     // The first configuration: everything is new (throws on an invalid health target).
-    const { fresh } = this.diff(config);
+    const { fresh } = this.diff(config, { list: config.virtualServers, kept: 0 });
     this.config = config;
     for (const st of fresh) this.put(st);
   }
 
   /**
-   * What a new configuration changes, without changing anything: the virtual servers
-   * that are new or differ (with the state each replaces) and those that are gone.
-   * A virtual server that is the same object as before (ConfigLoader keeps unchanged
-   * blocks) costs one lookup; one equal to its predecessor keeps its state. Throws,
-   * with nothing changed, if a health target is invalid.
+   * The virtual servers of `config` that are not running now as they are (ConfigLoader
+   * keeps unchanged blocks as the same objects: one lookup each), and how many are.
    */
-  private diff(config: KeepalivedConfig): { fresh: VsState[]; replaced: VsState[]; removed: VsState[]; rebind: [VsState, VirtualServer][] } {
-    const seen = ++this.generation;
+  private candidates(config: KeepalivedConfig): { list: VirtualServer[]; kept: number } {
     // Health targets read the track_file list: if it changed, every virtual server is looked at.
-    const sameFiles = config.trackFiles === this.config.trackFiles;
-    const candidates: VirtualServer[] = [];
+    if (config.trackFiles !== this.config.trackFiles) return { list: config.virtualServers, kept: 0 };
+    const list: VirtualServer[] = [];
+    let kept = 0;
     for (const vs of config.virtualServers) {
-      const st = sameFiles && vs.kind !== 'group' ? this.byVs.get(vs) : undefined;
-      if (st) st.seen = seen;
-      else candidates.push(vs);
+      if (this.byVs.has(vs)) kept++;
+      else list.push(vs);
     }
+    return { list, kept };
+  }
+
+  /**
+   * What a new configuration changes, without changing anything: the virtual servers
+   * that are new or differ (with the state each replaces), those equal to their
+   * predecessor (they keep its state) and those that are gone. Throws, with nothing
+   * changed, if a health target is invalid.
+   */
+  private diff(config: KeepalivedConfig, cand: { list: VirtualServer[]; kept: number }): { fresh: VsState[]; replaced: VsState[]; removed: VsState[]; rebind: [VsState, VirtualServer][] } {
     const fresh: VsState[] = [];
     const replaced: VsState[] = [];
     const rebind: [VsState, VirtualServer][] = [];
-    const filesEqual = sameFiles || sameIgnoringLoc(config.trackFiles, this.config.trackFiles);
-    for (const vs of candidates) {
+    const filesEqual = config.trackFiles === this.config.trackFiles || sameIgnoringLoc(config.trackFiles, this.config.trackFiles);
+    for (const vs of cand.list) {
       const id = virtualServerId(vs);
       const prev = this.vss.get(id);
       if (prev && filesEqual && vs.kind !== 'group' && sameIgnoringLoc(prev.vs, vs)) {
         // Equal: keep its state and its part of the table (the same objects, so the
         // IpvsTable skips it without normalising its real servers again).
-        prev.seen = seen;
         rebind.push([prev, vs]);
         continue;
       }
-      if (prev) {
-        prev.seen = seen;
-        replaced.push(prev);
-      }
+      if (prev) replaced.push(prev);
       fresh.push({
         vs,
         id,
@@ -149,11 +150,18 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
         init: prev === undefined,
         dirty: true,
         targets: this.targetsOf(id, vs, config),
-        seen,
       });
     }
-    const removed: VsState[] = [];
-    for (const st of this.vss.values()) if (st.seen !== seen) removed.push(st);
+    // Every running state accounted for: nothing removed (the usual reload), no scan.
+    let removed: VsState[] = [];
+    if (cand.kept + rebind.length + replaced.length !== this.vss.size) {
+      const live = new Set<VsState>([...rebind.map(([st]) => st), ...replaced]);
+      for (const vs of config.virtualServers) {
+        const st = this.byVs.get(vs);
+        if (st) live.add(st);
+      }
+      removed = [...this.vss.values()].filter((st) => !live.has(st));
+    }
     return { fresh, replaced, removed, rebind };
   }
 
@@ -173,12 +181,14 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     if (prev) this.drop(prev);
     this.vss.set(st.id, st);
     if (st.vs.kind !== 'group') this.byVs.set(st.vs, st);
+    if (st.vs.haSuspend || st.suspended) this.suspendable.add(st);
     for (const i of st.instances) this.byKey.set(i.key, st);
   }
 
   private drop(st: VsState): void {
     if (this.vss.get(st.id) === st) this.vss.delete(st.id);
     if (this.byVs.get(st.vs) === st) this.byVs.delete(st.vs);
+    this.suspendable.delete(st);
     for (const i of st.instances) if (this.byKey.get(i.key) === st) this.byKey.delete(i.key);
   }
 
@@ -221,7 +231,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
    */
   private async followSuspend(): Promise<void> {
     let wanted = false;
-    for (const st of this.vss.values()) if (st.vs.haSuspend && st.vs.kind === 'address') wanted = true;
+    for (const st of this.suspendable) if (st.vs.haSuspend && st.vs.kind === 'address') wanted = true;
     if (!wanted) {
       this.local?.close();
       this.local = undefined;
@@ -234,7 +244,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   }
 
   private applySuspend(): void {
-    for (const st of this.vss.values()) {
+    for (const st of this.suspendable) {
       const suspended = !!(st.vs.haSuspend && st.vs.kind === 'address' && this.local && !this.local.has(st.vs.address!));
       if (suspended === !!st.suspended) continue;
       st.suspended = suspended;
@@ -451,8 +461,9 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
    */
   async reload(config: KeepalivedConfig): Promise<void> {
     // Before any state is read: events arriving during this await must not be lost.
-    await this.health.load(this.newCheckerTypes(config));
-    const { fresh, replaced, removed, rebind } = this.diff(config);
+    const cand = this.candidates(config);
+    await this.health.load(checkerTypes(cand.list));
+    const { fresh, replaced, removed, rebind } = this.diff(config, cand);
     // Health targets first: they are validated before anything changes. Unchanged real
     // servers of a changed virtual server compare equal and keep their checkers' state.
     const upsert = fresh.flatMap((st) => st.targets);
@@ -492,7 +503,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     for (const [st, vs] of rebind) {
       this.byVs.delete(st.vs);
       st.vs = vs;
-      this.byVs.set(vs, st);
+      this.byVs.set(vs, st); // equal, so its ha_suspend did not change either
     }
     for (const st of removed) this.drop(st);
     for (const st of fresh) {
@@ -509,17 +520,6 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     if (this.draining.size && !this.drainTimer) this.drainTimer = setInterval(() => this.drainTick(), 1000);
     await this.applyQueuedKeys(touched);
   }
-
-  /** Checker types of the virtual servers of `config` that are not running now as they are. */
-  private newCheckerTypes(config: KeepalivedConfig): Set<CheckerType> {
-    const out = new Set<CheckerType>();
-    for (const vs of config.virtualServers) {
-      if (this.byVs.has(vs)) continue;
-      for (const rs of vs.realServers) for (const c of rs.checkers) out.add(c.type);
-    }
-    return out;
-  }
-
 
   /** One drain check at a time; a failure is reported, never thrown out of a timer. */
   private drainTick(): void {
@@ -585,6 +585,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
         this.vss = new Map();
         this.byKey.clear();
         this.byVs.clear();
+        this.suspendable.clear();
         this.draining.clear();
         await table.apply([]);
       }
@@ -634,6 +635,12 @@ export function sameIgnoringLoc(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   for (const k of ka) if (!sameIgnoringLoc((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   return true;
+}
+
+function checkerTypes(list: readonly VirtualServer[]): Set<CheckerType> {
+  const out = new Set<CheckerType>();
+  for (const vs of list) for (const rs of vs.realServers) for (const c of rs.checkers) out.add(c.type);
+  return out;
 }
 
 /** `svc` with `dests` added (those it does not have yet); a copy, so cached entries stay as they were. */

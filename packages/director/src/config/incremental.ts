@@ -104,9 +104,7 @@ export class ConfigLoader {
           p += len;
           continue;
         }
-        let i = 0;
-        while (chunk[i] === old[p + i]) i++;
-        p += i;
+        p += firstDifference(chunk, old, p, len);
         break;
       }
       let q = 0;
@@ -117,9 +115,7 @@ export class ConfigLoader {
           q += len;
           continue;
         }
-        let i = len - 1;
-        while (chunk[i] === old[old.length - q - len + i]) i--;
-        q += len - 1 - i;
+        q += len - 1 - lastDifference(chunk, old, old.length - q - len, len);
         break;
       }
       const mid = Buffer.allocUnsafe(n - p - q);
@@ -156,8 +152,13 @@ export class ConfigLoader {
     let from = lineStart(old, e.p);
     let to = lineEnd(old, old.length - e.q);
     const spans = prev.spans;
-    let i0 = spans.findIndex((s) => s.end > from);
-    if (i0 < 0) i0 = spans.length;
+    // Spans are in file order: the first one ending after `from`, by bisection.
+    let i0 = 0;
+    for (let hi = spans.length; i0 < hi; ) {
+      const m = (i0 + hi) >>> 1;
+      if (spans[m]!.end > from) hi = m;
+      else i0 = m + 1;
+    }
     let i1 = i0;
     while (i1 < spans.length && spans[i1]!.start < to) i1++;
     if (i1 > i0) {
@@ -269,6 +270,30 @@ function editOf(old: Buffer, whole: Buffer): Edit {
   return { p, q, mid: whole.subarray(p, whole.length - q), length: whole.length, whole };
 }
 
+/** Index of the first byte where `a[0, len)` and `b[at, at + len)` differ (they do), by bisection with native compares. */
+function firstDifference(a: Buffer, b: Buffer, at: number, len: number): number {
+  let lo = 0;
+  let hi = len; // the difference lies in [lo, hi)
+  while (hi - lo > 1) {
+    const m = (lo + hi) >>> 1;
+    if (a.compare(b, at + lo, at + m, lo, m) !== 0) hi = m;
+    else lo = m;
+  }
+  return lo;
+}
+
+/** Index of the last byte where `a[0, len)` and `b[at, at + len)` differ (they do). */
+function lastDifference(a: Buffer, b: Buffer, at: number, len: number): number {
+  let lo = 0;
+  let hi = len;
+  while (hi - lo > 1) {
+    const m = (lo + hi) >>> 1;
+    if (a.compare(b, at + m, at + hi, m, hi) !== 0) lo = m;
+    else hi = m;
+  }
+  return lo;
+}
+
 function readAt(f: OpenFile, into: Buffer, length: number, position: number): number {
   let n = 0;
   while (n < length) {
@@ -285,7 +310,7 @@ function patch(old: Buffer, e: Edit): Buffer {
   const tail = old.subarray(old.length - e.q);
   if (room >= e.length && old.buffer instanceof ArrayBuffer) {
     const all = Buffer.from(old.buffer, old.byteOffset, room);
-    all.copy(all, e.p + e.mid.length, old.length - e.q, old.length); // overlapping: copy moves as memmove does
+    all.copyWithin(e.p + e.mid.length, old.length - e.q, old.length); // in place (Buffer.copy of an overlap goes through a temporary copy)
     e.mid.copy(all, e.p);
     return all.subarray(0, e.length);
   }
