@@ -69,7 +69,7 @@ function checkKey(k: ServiceKey | ServiceSpec): typeof keyOut {
     out.protocol = out.address = out.port = undefined;
     return out;
   }
-  if (k.protocol === undefined || !(k.protocol in Protocols)) {
+  if (k.protocol === undefined || !Object.hasOwn(Protocols, k.protocol)) {
     throw invalid(`protocol must be one of tcp, udp, sctp (or give a fwmark), got ${String(k.protocol)}`, { service: k });
   }
   if (typeof k.address !== 'string') throw invalid('service address is required', { service: k });
@@ -179,7 +179,7 @@ export function normalizeDestination(spec: DestinationSpec, service: Pick<Servic
   if (
     !plain ||
     !isUint(port, 65535) ||
-    ForwardingMethods[fwd] === undefined ||
+    typeof ForwardingMethods[fwd] !== 'number' ||
     !isUint(weight, MAX_WEIGHT) ||
     !isUint(upper, MAX_THRESHOLD) ||
     !isUint(lower, MAX_THRESHOLD) ||
@@ -204,7 +204,7 @@ function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 
   const port = spec.port ?? (service.fwmark ? 0 : service.port!);
   if (!isUint(port, 65535)) throw invalid(`destination port must be 0..65535, got ${port}`, obj);
   const fwd = spec.forwardingMethod ?? 'route';
-  if (!(fwd in ForwardingMethods)) throw invalid(`unknown forwarding method ${JSON.stringify(fwd)} (masq route tunnel local bypass)`, obj);
+  if (!Object.hasOwn(ForwardingMethods, fwd)) throw invalid(`unknown forwarding method ${JSON.stringify(fwd)} (masq route tunnel local bypass)`, obj);
   const weight = spec.weight ?? 1;
   if (!isUint(weight, MAX_WEIGHT)) throw invalid(`weight must be an integer 0..${MAX_WEIGHT}, got ${weight}`, obj);
   const upper = spec.upperThreshold ?? 0;
@@ -219,8 +219,8 @@ function normalizeDestinationSlow(spec: DestinationSpec, service: Pick<Service, 
   const tunnelPort = spec.tunnelPort ?? 0;
   const tunnelChecksum = spec.tunnelChecksum ?? 'nocsum';
   if (fwd === 'tunnel') {
-    if (!(tunnelType in TunnelTypes)) throw invalid(`unknown tunnel type ${JSON.stringify(tunnelType)} (ipip gue gre)`, obj);
-    if (!(tunnelChecksum in TunnelChecksums)) throw invalid(`unknown tunnel checksum ${JSON.stringify(tunnelChecksum)} (nocsum csum remcsum)`, obj);
+    if (!Object.hasOwn(TunnelTypes, tunnelType)) throw invalid(`unknown tunnel type ${JSON.stringify(tunnelType)} (ipip gue gre)`, obj);
+    if (!Object.hasOwn(TunnelChecksums, tunnelChecksum)) throw invalid(`unknown tunnel checksum ${JSON.stringify(tunnelChecksum)} (nocsum csum remcsum)`, obj);
     if (tunnelType === 'gue') {
       if (!isUint(tunnelPort, 65535) || tunnelPort === 0) throw invalid(`a gue tunnel needs a tunnel port 1..65535, got ${tunnelPort}`, obj);
     } else if (spec.tunnelPort !== undefined) throw invalid(`tunnel port applies to gue tunnels only`, obj);

@@ -123,8 +123,18 @@ describe('destination validation', () => {
     ['port on ipip', { address: '192.0.2.1', forwardingMethod: 'tunnel', tunnelPort: 5 }],
     ['checksum on ipip', { address: '192.0.2.1', forwardingMethod: 'tunnel', tunnelChecksum: 'csum' }],
     ['unknown tunnel', { address: '192.0.2.1', forwardingMethod: 'tunnel', tunnelType: 'vxlan' }],
+    // names an object has by inheritance are not names in the tables
+    ['method toString', { address: '192.0.2.1', forwardingMethod: 'toString' }],
+    ['method constructor', { address: '192.0.2.1', forwardingMethod: 'constructor' }],
+    ['tunnel __proto__', { address: '192.0.2.1', forwardingMethod: 'tunnel', tunnelType: '__proto__' }],
+    ['checksum valueOf', { address: '192.0.2.1', forwardingMethod: 'tunnel', tunnelType: 'gue', tunnelPort: 6080, tunnelChecksum: 'valueOf' }],
   ])('rejects %s', (_name, spec) => {
     expect(code(() => normalizeDestination(spec as never, svc))).toBe('LVSD_ERR_IPVS_INVALID');
+  });
+
+  it('rejects a protocol that is only an inherited name', () => {
+    expect(code(() => normalizeService({ protocol: 'toString' as never, address: '10.0.0.1', port: 80 }))).toBe('LVSD_ERR_IPVS_INVALID');
+    expect(code(() => normalizeTable([{ protocol: 'tcp', address: '10.0.0.1', port: 80, destinations: [{ address: '192.0.2.1', forwardingMethod: 'hasOwnProperty' as never }] }]))).toBe('LVSD_ERR_IPVS_INVALID');
   });
 
   it('names the object in the error', () => {
