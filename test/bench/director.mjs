@@ -3,7 +3,8 @@
 // 5,000 virtual servers x 10 real servers (no checkers), for `lvsd -C` and
 // `keepalived -C` side by side, each in a fresh network namespace:
 //   - process start -> the full table in the kernel, and peak RSS,
-//   - SIGHUP reload with one real server replaced: time until visible, entries touched,
+//   - SIGHUP reload with one real server replaced: time until visible, entries touched
+//     (then LVSD_BENCH_RELOADS more, default 4: the first reload runs cold code),
 //   - SIGTERM -> every entry gone (and whether anything was left behind).
 // Run: npm run bench -- director   (boots the lab itself).
 // Last line: `ratio: startup lvsd vs keepalived = <x>`.
@@ -15,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VS = Number(process.env.LVSD_BENCH_VS ?? 5000);
 const RS = Number(process.env.LVSD_BENCH_RS ?? 10);
+/** Reloads after the first one (LVSD_BENCH_RELOADS). */
+const RELOADS = Number(process.env.LVSD_BENCH_RELOADS ?? 4);
 
 if (!process.env.LVSD_LAB) {
   execFileSync('npx', ['tsc', '-b'], { cwd: ROOT, stdio: 'inherit' });
@@ -32,12 +35,13 @@ const rip = (i, k) => ip(172, (16 << 16) + i * RS + k);
 const work = '/tmp/lvsd-bench-director';
 mkdirSync(work, { recursive: true });
 
-function config(replaced = false) {
+/** The configuration; `replacement` stands in for the middle service's first real server. */
+function config(replacement) {
   const out = ['global_defs {\n  router_id bench\n}\n'];
   for (let i = 0; i < VS; i++) {
     out.push(`virtual_server ${vip(i)} 80 {\n  lb_algo wrr\n  lb_kind DR\n  protocol TCP\n`);
     for (let k = 0; k < RS; k++) {
-      const addr = replaced && i === VS >> 1 && k === 0 ? '192.0.2.99' : rip(i, k);
+      const addr = replacement && i === VS >> 1 && k === 0 ? replacement : rip(i, k);
       out.push(`  real_server ${addr} 80 {\n    weight ${1 + k}\n  }\n`);
     }
     out.push('}\n');
@@ -107,17 +111,28 @@ async function run(name, argv) {
 
   // Reload: one real server of the middle service replaced.
   const before = sh(`ip netns exec ${ns} ipvsadm -Sn`);
-  writeFileSync(conf, config(true));
-  const t1 = performance.now();
-  process.kill(child.pid, 'SIGHUP'); // keepalived's parent passes it on to its checker child
-  while (!(await destsOf(ns, mid)).includes('192.0.2.99')) await sleep(5);
-  const reload = (performance.now() - t1) / 1000;
+  /** One SIGHUP with the middle service's first real server replaced by `addr`: seconds until it is in the kernel. */
+  const reloadWith = async (addr) => {
+    writeFileSync(conf, config(addr));
+    const t1 = performance.now();
+    process.kill(child.pid, 'SIGHUP'); // keepalived's parent passes it on to its checker child
+    while (!(await destsOf(ns, mid)).includes(addr)) await sleep(5);
+    return (performance.now() - t1) / 1000;
+  };
+  const reload = await reloadWith('192.0.2.99');
   await sleep(1500);
   sample();
   const after = sh(`ip netns exec ${ns} ipvsadm -Sn`);
   const a = new Set(before.split('\n'));
   const b = new Set(after.split('\n'));
   const touched = [...a].filter((l) => !b.has(l)).length + [...b].filter((l) => !a.has(l)).length;
+  // More reloads, each replacing that real server again: the first reload of a process
+  // runs code that has not been compiled yet, these show the steady state.
+  const more = [];
+  for (let i = 0; i < RELOADS; i++) {
+    more.push(await reloadWith(`192.0.2.${100 + i}`));
+    await sleep(1200);
+  }
   writeFileSync(conf, config());
 
   const t2 = performance.now();
@@ -137,7 +152,7 @@ async function run(name, argv) {
   if (left > 0) sh(`ip netns exec ${ns} ipvsadm -C`);
   sh(`ip netns del ${ns}`);
   await sleep(3000);
-  return { name, startup, rss, reload, touched, stop, left, log };
+  return { name, startup, rss, reload, reloads: more, touched, stop, left, log };
 }
 
 // LVSD_BENCH_PROF=DIR: a CPU profile of lvsd (node --cpu-prof) in DIR (on the host's
@@ -145,14 +160,16 @@ async function run(name, argv) {
 // (no ratio then): for looking into lvsd's own times.
 const prof = process.env.LVSD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LVSD_BENCH_PROF] : [];
 const lv = await run('lvsd', [process.execPath, ...prof, `${ROOT}/packages/director/dist/cli.js`, '-C', '-D', '-f', conf]);
-const ka = process.env.LVSD_BENCH_LVSD_ONLY ? { startup: NaN, rss: NaN, reload: NaN, touched: NaN, stop: NaN, left: NaN } : await run('keepalived', ['keepalived', '-n', '-C', '-f', conf, '-p', `${work}/ka.pid`, '-c', `${work}/kac.pid`]);
+const ka = process.env.LVSD_BENCH_LVSD_ONLY ? { startup: NaN, rss: NaN, reload: NaN, reloads: [], touched: NaN, stop: NaN, left: NaN } : await run('keepalived', ['keepalived', '-n', '-C', '-f', conf, '-p', `${work}/ka.pid`, '-c', `${work}/kac.pid`]);
 
 console.log(`director benchmark: ${VS} virtual servers x ${RS} real servers (${VS + VS * RS} objects), lab kernel, one CPU`);
 console.log('                      keepalived -C      lvsd -C');
 const row = (label, k, l, unit, digits = 2) => console.log(`${label.padEnd(22)}${(k.toFixed(digits) + unit).padStart(13)}${(l.toFixed(digits) + unit).padStart(13)}`);
 row('start to full table', ka.startup, lv.startup, ' s');
 row('peak RSS', ka.rss, lv.rss, ' MB', 1);
+const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1] ?? NaN;
 row('reload visible', ka.reload * 1000, lv.reload * 1000, ' ms', 0);
+if (RELOADS) row(`  next ${RELOADS}, median`, median(ka.reloads ?? []) * 1000, median(lv.reloads) * 1000, ' ms', 0);
 row('entries changed', ka.touched, lv.touched, '', 0);
 row('SIGTERM to empty', ka.stop, lv.stop, ' s');
 row('entries left', ka.left, lv.left, '', 0);
