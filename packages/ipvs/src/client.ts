@@ -17,17 +17,18 @@ import {
   serviceKeyAttr,
 } from './codec.js';
 import { IpvsError, invalid, mapKernelError } from './errors.js';
-import { PACK_WORDS, normalizeDestination, normalizeKey, normalizeService, type PackedEntry } from './normalize.js';
-import { PACKED_OP } from './plan.js';
+import { PACK_WORDS, PACKED_OP, normalizeDestination, normalizeKey, normalizeService, type PackedEntry } from './normalize.js';
 import {
   familyOf,
   type Destination,
   type DestinationSpec,
   type IpvsInfo,
+  type IpvsOp,
   type Service,
   type ServiceKey,
   type ServiceSpec,
   type SyncDaemon,
+  type TableSnapshot,
   type Timeouts,
 } from './types.js';
 
@@ -52,16 +53,6 @@ export interface DumpOptions extends CallOptions {
   stats?: boolean;
 }
 
-/** One change of a batch, in canonical form (what the planner produces). */
-export type IpvsOp =
-  /** A new service; its real servers, when given, follow it in the same batch (one message each). */
-  | { kind: 'add-service'; service: Service; destinations?: readonly Destination[] }
-  | { kind: 'edit-service'; service: Service; previous?: Service }
-  | { kind: 'delete-service'; service: Service }
-  | { kind: 'add-destination'; service: Service; destination: Destination }
-  | { kind: 'edit-destination'; service: Service; destination: Destination; previous?: Destination }
-  | { kind: 'delete-destination'; service: Service; destination: Destination };
-
 export interface BatchResult {
   /** Per operation: null when the kernel accepted all its messages, else the first error. */
   results: (IpvsError | null)[];
@@ -70,11 +61,6 @@ export interface BatchResult {
   /** Messages sent and sendmsg calls used. */
   messages: number;
   datagrams: number;
-}
-
-/** A whole IPVS table: every service with its destinations. */
-export interface TableSnapshot {
-  services: { service: Service; destinations: Destination[] }[];
 }
 
 type PackedOp = IpvsOp & { [PACKED_OP]?: PackedEntry };

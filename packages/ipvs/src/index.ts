@@ -1,5 +1,5 @@
 // @lvsd/ipvs: the IPVS generic netlink ABI, an imperative client and a declarative table.
-export { IpvsClient, type IpvsClientOptions, type CallOptions, type DumpOptions, type IpvsOp, type BatchResult, type TableSnapshot } from './client.js';
+export { IpvsClient, type IpvsClientOptions, type CallOptions, type DumpOptions, type BatchResult } from './client.js';
 export { IpvsTable, type IpvsTableOptions, type IpvsTableEvents, type ApplyReport, type DriftReport, type Timers } from './table.js';
 export { plan, planTables, tableFromSnapshot, ownedKeys, type OwnedKeys } from './plan.js';
 export { IpvsError, IpvsApplyError, mapKernelError, type IpvsErrorCode } from './errors.js';
@@ -32,6 +32,8 @@ export {
   type IpvsInfo,
   type Timeouts,
   type SyncDaemon,
+  type IpvsOp,
+  type TableSnapshot,
 } from './types.js';
 export * as abi from './abi.js';
 export type {

@@ -305,6 +305,9 @@ export function unpack(words: Int32Array, o: number): Destination {
   };
 }
 
+/** Where applyBatch finds the packed real servers of an add-service op (not enumerable). */
+export const PACKED_OP = Symbol('lvsd.ipvs.packed');
+
 /** An entry whose real servers are packed (see above). `dests` builds the objects on each read. */
 export class PackedEntry implements NormalizedEntry {
   readonly service: Service;

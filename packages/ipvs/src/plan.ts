@@ -9,11 +9,9 @@
 //   4. delete owned services that are no longer wanted (their destinations go with
 //      them in the kernel, so no per-destination deletes are sent).
 // Anything that already matches is left alone; services outside `owned` are never touched.
-import type { IpvsOp } from './client.js';
 import { invalid } from './errors.js';
-import { normalizeTable, sameDestination, sameService, normalizeKey, destIndex, PackedEntry, type NormalizedEntry, type NormalizedTable } from './normalize.js';
-import { serviceKeyString, type Destination, type DesiredService, type ServiceKey, type Service } from './types.js';
-import type { TableSnapshot } from './client.js';
+import { normalizeTable, sameDestination, sameService, normalizeKey, destIndex, PackedEntry, PACKED_OP, type NormalizedEntry, type NormalizedTable } from './normalize.js';
+import { serviceKeyString, type Destination, type DesiredService, type IpvsOp, type ServiceKey, type Service, type TableSnapshot } from './types.js';
 
 /** The kernel table (or the last applied state) as the planner reads it. */
 /** A set of owned service keys, or anything that answers the question. */
@@ -38,8 +36,6 @@ export function ownedKeys(keys: Iterable<ServiceKey | DesiredService | Service |
   return out;
 }
 
-/** Where applyBatch finds the packed real servers of an add-service op (not enumerable). */
-export const PACKED_OP = Symbol('lvsd.ipvs.packed');
 
 function packedDestinations(this: { [PACKED_OP]?: PackedEntry }): Destination[] {
   // Built on the first read, then a plain property (a reader looping over it must not

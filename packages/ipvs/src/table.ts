@@ -6,11 +6,11 @@
 // `ipvsadm -C`), optionally on a timer; a receive-buffer overrun triggers the same
 // resync.
 import { EventEmitter } from 'node:events';
-import type { IpvsClient, IpvsOp } from './client.js';
+import type { IpvsClient } from './client.js';
 import { IpvsApplyError, IpvsError } from './errors.js';
 import { normalizeTable, type NormalizedEntry, type NormalizedTable } from './normalize.js';
 import { ownedKeys, planTables, tableFromSnapshot, type OwnedKeys } from './plan.js';
-import { type DesiredService, type ServiceKey, type Service } from './types.js';
+import { type DesiredService, type IpvsOp, type ServiceKey, type Service } from './types.js';
 
 export interface Timers {
   setInterval(fn: () => void, ms: number): unknown;

@@ -203,3 +203,18 @@ export function destKeyString(d: { address: string; port: number }): string {
 export function keyOf(s: Service): ServiceKey {
   return s.fwmark ? { fwmark: s.fwmark, family: s.family } : { protocol: s.protocol!, address: s.address!, port: s.port! };
 }
+
+/** One change of a batch, in canonical form (what the planner produces). */
+export type IpvsOp =
+  /** A new service; its real servers, when given, follow it in the same batch (one message each). */
+  | { kind: 'add-service'; service: Service; destinations?: readonly Destination[] }
+  | { kind: 'edit-service'; service: Service; previous?: Service }
+  | { kind: 'delete-service'; service: Service }
+  | { kind: 'add-destination'; service: Service; destination: Destination }
+  | { kind: 'edit-destination'; service: Service; destination: Destination; previous?: Destination }
+  | { kind: 'delete-destination'; service: Service; destination: Destination };
+
+/** A whole IPVS table: every service with its destinations. */
+export interface TableSnapshot {
+  services: { service: Service; destinations: Destination[] }[];
+}
