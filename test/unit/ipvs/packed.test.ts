@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Writer } from '@lvsd/native';
 import { IpvsClient, encode, normalizeDestination, normalizeService, normalizeTable, plan, serviceKeyAttr, type DesiredService, type IpvsOp } from '@lvsd/ipvs';
 import { newDestPackedBody, serviceKeyWords } from '../../../packages/ipvs/src/codec.js';
-import { PackedEntry, PACK_WORDS } from '../../../packages/ipvs/src/normalize.js';
-import { PACKED_OP } from '../../../packages/ipvs/src/plan.js';
+import { PackedEntry, PACK_WORDS, PACKED_OP } from '../../../packages/ipvs/src/normalize.js';
 
 const svc: DesiredService = {
   protocol: 'tcp',
