@@ -371,21 +371,22 @@ class PeriodicSender : public Napi::ObjectWrap<PeriodicSender> {
     if (info.Length() > 4 && info[4].IsBuffer()) control_ = CopyBuffer(info[4]);
     if (info.Length() > 5 && info[5].IsNumber()) rtPriority_ = info[5].As<Napi::Number>().Int32Value();
     thread_ = std::thread([this] { Run(); });
+    // A busy machine must not delay the master's adverts past the backup's
+    // Master_Down_Interval: the thread only sleeps and sends, so SCHED_FIFO
+    // cannot starve anything. Set from here, so stats() tell at once whether
+    // the kernel granted it; without the privilege it stays SCHED_OTHER.
+    if (rtPriority_ > 0) {
+      sched_param sp{};
+      sp.sched_priority = rtPriority_;
+      int rc = pthread_setschedparam(thread_.native_handle(), SCHED_FIFO, &sp);
+      if (rc == 0) rtActive_ = rtPriority_;
+      else rtErrno_ = rc;
+    }
   }
   ~PeriodicSender() override { Join(); }
 
  private:
   void Run() {
-    // A busy machine must not delay the master's adverts past the backup's
-    // Master_Down_Interval: this thread only sleeps and sends, so SCHED_FIFO
-    // cannot starve anything. Without the privilege it stays SCHED_OTHER.
-    if (rtPriority_ > 0) {
-      sched_param sp{};
-      sp.sched_priority = rtPriority_;
-      int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-      if (rc == 0) rtActive_ = rtPriority_;
-      else rtErrno_ = rc;
-    }
     std::unique_lock<std::mutex> lk(mu_);
     auto next = std::chrono::steady_clock::now() + interval_;
     while (!stop_) {
