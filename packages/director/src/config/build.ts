@@ -14,7 +14,6 @@ import type {
   NotifyFifo,
   RealServer,
   Scheduler,
-  ScriptSpec,
   SorryServer,
   TrackFileDef,
   TrackRef,
