@@ -464,12 +464,13 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     const cand = this.candidates(config);
     await this.health.load(checkerTypes(cand.list));
     const { fresh, replaced, removed, rebind } = this.diff(config, cand);
-    // Health targets first: they are validated before anything changes. Unchanged real
+    // The kernel call that can fail comes first: a reload that throws changes nothing.
+    const timeouts = config.global.lvsTimeouts;
+    if (timeouts && JSON.stringify(timeouts) !== JSON.stringify(this.config.global.lvsTimeouts ?? null)) await this.setTimeouts(timeouts);
+    // Health targets are validated before anything of theirs changes. Unchanged real
     // servers of a changed virtual server compare equal and keep their checkers' state.
     const upsert = fresh.flatMap((st) => st.targets);
     this.health.patch(upsert, [...replaced, ...removed].flatMap((st) => st.targets.map((t) => t.id)));
-    const timeouts = config.global.lvsTimeouts;
-    if (timeouts && JSON.stringify(timeouts) !== JSON.stringify(this.config.global.lvsTimeouts ?? null)) await this.setTimeouts(timeouts);
 
     // The services to send: those of every virtual server changed, added or removed, and
     // of every real server starting or ending a drain. Unchanged ones are not looked at.

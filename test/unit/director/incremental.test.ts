@@ -155,6 +155,69 @@ describe('ConfigLoader', () => {
     expect(s.reads.whole).toBe(2);
   });
 
+  it('an edit that joins a line to the next one (a newline deleted, a # typed) reads that line too', () => {
+    for (const onDisk of [false, true]) {
+      const blocks = base(6);
+      blocks.splice(4, 0, '# note\n');
+      const s = setup(blocks.join(''), onDisk);
+      s.check('full');
+      // the newline after the comment deleted: the next header becomes part of the comment
+      s.set(blocks.join('').replace('# note\n', '# note '));
+      expect(s.check().ok).toBe(false);
+      s.set(blocks.join(''));
+      s.check();
+      // a # typed at the start of a virtual_server line
+      const i = blocks.join('').indexOf('virtual_server 10.1.0.3');
+      s.set(`${blocks.join('').slice(0, i)}#${blocks.join('').slice(i)}`);
+      expect(s.check().ok).toBe(false);
+      // the file's last newline removed, then put back
+      s.set(blocks.join(''));
+      s.check();
+      s.set(blocks.join('').slice(0, -1));
+      s.check();
+      s.set(blocks.join(''));
+      s.check();
+    }
+  });
+
+  it('a virtual_server the builder drops (no real server) does not shift the others', () => {
+    const blocks = base(5);
+    blocks.splice(3, 0, 'virtual_server 10.9.9.9 80 {\n  lb_algo rr\n}\n');
+    const s = setup(blocks.join(''), true);
+    s.check('full');
+    blocks[5] = vs(7, 5); // a block after the dropped one
+    s.set(blocks.join(''));
+    s.check(); // whatever the mode: what a whole read gives
+    blocks[4] = vs(1, 9);
+    s.set(blocks.join(''));
+    s.check();
+  });
+
+  it('never writes into memory an injected readBytes returned', () => {
+    const text = base(8).join('');
+    let cur = Buffer.from(text);
+    const outer = Buffer.alloc(text.length + 4096, 0x55);
+    const fs: ConfigFs = {
+      readFile: () => cur.toString('latin1'),
+      readdir: () => undefined,
+      stat: () => 'file',
+      // a view with memory after it that is not the loader's
+      readBytes: () => outer.subarray(0, cur.copy(outer)),
+      open: () => ({
+        size: cur.length,
+        read: (into, offset, length, position) => cur.copy(into, offset, position, Math.min(cur.length, position + length)),
+        close: () => {},
+      }),
+    };
+    const loader = new ConfigLoader('/k.conf', { fs, hostname: 'lb1' });
+    expect(loader.load().ok).toBe(true);
+    const before = Buffer.from(outer);
+    cur = Buffer.from(text.replace('weight 1\n', 'weight 100\n')); // longer: an in-place patch would move the tail
+    expect(loader.load().ok).toBe(true);
+    expect(loader.lastMode).toBe('incremental');
+    expect(outer.equals(before)).toBe(true);
+  });
+
   it('falls back to the whole read for a duplicate, a group, includes, definitions and non-ASCII text', () => {
     const blocks = base(10);
     const s = setup(blocks.join(''));

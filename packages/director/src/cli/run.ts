@@ -138,7 +138,14 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
     reloading = reloading.then(async () => {
       logger.info(`SIGHUP: reloading ${opts.useFile}`, { event: 'reload' });
       const t0 = performance.now();
-      const r = loader.load();
+      let r: ReturnType<ConfigLoader['load']>;
+      try {
+        r = loader.load();
+      } catch (e) {
+        // A bug in the loader must not end the daemon or stop later reloads.
+        logger.error(`reload failed: ${(e as Error).message}`, { event: 'reload-failed', error: e });
+        return;
+      }
       const readMs = performance.now() - t0;
       logger.debug(`configuration read (${loader.lastMode}) in ${readMs.toFixed(1)} ms`, { event: 'config-read', mode: loader.lastMode, ms: readMs });
       for (const line of renderDiagnostics(r.diagnostics, { json: false, detail: opts.logDetail })) {

@@ -10,13 +10,18 @@ export interface OpenFile {
   readonly size: number;
   /** Reads up to `length` bytes at `position` into `into` at `offset`; 0 at the end. */
   read(into: Buffer, offset: number, length: number, position: number): number;
+  /** Whether its size or modification time changed since it was opened. Optional. */
+  modified?(): boolean;
   close(): void;
 }
 
 export interface ConfigFs {
   /** The whole file as text. Throws (with `code`, e.g. ENOENT, EACCES) when it cannot be read. */
   readFile(path: string): string;
-  /** The whole file as bytes, with `headroom` bytes of spare room after them in its memory. Optional. */
+  /**
+   * The whole file as bytes, with `headroom` bytes of spare room after them in its memory.
+   * Optional. Only nodeFs's result is patched in place; any other is copied first.
+   */
   readBytes?(path: string, headroom?: number): Buffer;
   /** The file opened for reads at positions (a reload compares it with the last one a chunk at a time). Optional. */
   open?(path: string): OpenFile;
@@ -29,10 +34,14 @@ export interface ConfigFs {
 function openFile(path: string): OpenFile {
   const fd = nodeFsModule.openSync(path, 'r');
   try {
-    const size = nodeFsModule.fstatSync(fd).size;
+    const st = nodeFsModule.fstatSync(fd, { bigint: true });
     return {
-      size,
+      size: Number(st.size),
       read: (into, offset, length, position) => nodeFsModule.readSync(fd, into, offset, length, position),
+      modified: () => {
+        const now = nodeFsModule.fstatSync(fd, { bigint: true });
+        return now.size !== st.size || now.mtimeNs !== st.mtimeNs;
+      },
       close: () => nodeFsModule.closeSync(fd),
     };
   } catch (e) {

@@ -121,6 +121,7 @@ export class ConfigLoader {
       const mid = Buffer.allocUnsafe(n - p - q);
       if (readAt(f, mid, mid.length, p) !== mid.length) return undefined;
       if (readAt(f, chunk, 1, n) !== 0) return undefined; // it grew meanwhile
+      if (f.modified?.()) return undefined; // rewritten meanwhile
       return { p, q, mid, length: n };
     } finally {
       f.close();
@@ -133,7 +134,9 @@ export class ConfigLoader {
     const spans: Span[] = [];
     const fs = this.opts.fs ?? nodeFs;
     const r = parseConfig(text, { ...this.opts, fs, file: this.path, onTopLevel: (n) => spans.push(spanOf(n)) });
-    if (r.ok && eligibleFile(buf, text, r.config)) {
+    // Each virtual_server block must be one model entry (the builder drops one without
+    // real servers, with a warning): the incremental path maps blocks to entries by count.
+    if (r.ok && eligibleFile(buf, text, r.config) && spans.filter((s) => s.keyword === 'virtual_server').length === r.config.virtualServers.length) {
       locate(buf, spans);
       this.state = { buf, result: r, spans, keys: countKeys(r.config.virtualServers) };
     }
@@ -151,6 +154,10 @@ export class ConfigLoader {
     // The old top-level nodes the change touches, widened to whole lines.
     let from = lineStart(old, e.p);
     let to = lineEnd(old, old.length - e.q);
+    // The new file may join the changed line to the tail's first line (a newline
+    // deleted, a `#` typed at its start): then that line belongs to the change too.
+    const beforeTail = e.mid.length ? e.mid[e.mid.length - 1] : e.p > 0 ? old[e.p - 1] : 10;
+    if (beforeTail !== 10 && to === old.length - e.q && to < old.length) to = lineEnd(old, to + 1);
     const spans = prev.spans;
     // Spans are in file order: the first one ending after `from`, by bisection.
     let i0 = 0;
@@ -257,8 +264,9 @@ export class ConfigLoader {
 
 /** The whole file as bytes in memory of its own, with room to grow after them (see patch()). */
 function readWhole(fs: ConfigFs, path: string): Buffer {
-  if (fs.readBytes) return fs.readBytes(path, HEADROOM);
-  const b = Buffer.from(fs.readFile(path), 'utf8'); // may be a slice of Buffer's shared pool
+  if (fs.readBytes === nodeFs.readBytes) return nodeFs.readBytes!(path, HEADROOM);
+  // Anything else may hand back a slice of Buffer's shared pool, which patch() must never write into.
+  const b = fs.readBytes ? fs.readBytes(path) : Buffer.from(fs.readFile(path), 'utf8');
   const out = Buffer.allocUnsafeSlow(b.length + HEADROOM);
   b.copy(out);
   return out.subarray(0, b.length);
