@@ -548,7 +548,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
           }
         }
       }
-      if (timedOut || active === 0) {
+      // A reload during the awaits above may have replaced this drain: that one is not done.
+      if ((timedOut || active === 0) && this.draining.get(rsId) === d) {
         this.draining.delete(rsId);
         for (const i of d.instances) done.add(i.key);
         this.emit('drained', { virtualServer: d.vsId, realServer: rsId.slice(d.vsId.length + 4), timedOut });
