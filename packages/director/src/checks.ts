@@ -283,9 +283,10 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   }
 
   /**
-   * The whole desired table from the current health and quorum state. Only virtual
-   * servers touched by an event are recomputed; the others hand back the same objects,
-   * which the IpvsTable recognises and skips without comparing them again.
+   * The whole desired table from the current health and quorum state (for start(); no
+   * real server drains before the first reload). Only virtual servers touched by an
+   * event are recomputed; the others hand back the same objects, which the IpvsTable
+   * recognises and skips without comparing them again.
    */
   private desired(): DesiredService[] {
     const out: DesiredService[] = [];
@@ -293,13 +294,12 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
       this.refresh(st);
       for (const svc of st.output!) out.push(svc);
     }
-    if (this.draining.size) this.addDraining(out);
     return out;
   }
 
-  /** Recomputes one virtual server's part of the table if an event touched it; true if it did. */
-  private refresh(st: VsState): boolean {
-    if (!st.dirty && st.output) return false;
+  /** Recomputes one virtual server's part of the table if an event touched it. */
+  private refresh(st: VsState): void {
+    if (!st.dirty && st.output) return;
     const d = evaluateQuorum(this.quorumConfig(st.vs), st.quorumUp, this.servers(st), { init: st.init, previousSorryActive: st.sorryActive });
     if (d.transition) this.onQuorum(st, d.up, d.weightSum, d.sorryActive, d.transition);
     st.quorumUp = d.up;
@@ -307,19 +307,6 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     st.init = false;
     st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations));
     st.dirty = false;
-    return true;
-  }
-
-  /** Real servers removed by a reload stay at weight 0 until their connections end. */
-  private addDraining(out: DesiredService[]): void {
-    const at = new Map(out.map((svc, i) => [serviceKeyString(svc), i]));
-    for (const [key, d] of this.drainsByKey()) {
-      const i = at.get(key);
-      if (i === undefined) {
-        at.set(key, out.length);
-        out.push({ ...d.spec, destinations: d.dests });
-      } else out[i] = withDests(out[i]!, d.dests);
-    }
   }
 
   /** The draining real servers of each service, as weight-0 destinations. */

@@ -194,18 +194,8 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
 
   /** Makes the set of targets exactly `targets`: adds, updates (keeping unchanged state), removes. */
   apply(targets: readonly HealthTarget[]): void {
-    const ids = new Set<string>();
-    for (const t of targets) {
-      if (ids.has(t.id)) throw new HealthConfigError(`duplicate target id ${t.id}`, t);
-      ids.add(t.id);
-      resolveTarget(t); // validate everything before changing anything
-    }
-    for (const id of [...this.targets.keys()]) if (!ids.has(id)) this.remove(id);
-    for (const t of targets) {
-      const rec = this.targets.get(t.id);
-      if (!rec) this.add(t);
-      else if (!sameTarget(rec.target, t)) this.update(t);
-    }
+    const ids = new Set(targets.map((t) => t.id));
+    this.patch(targets, [...this.targets.keys()].filter((id) => !ids.has(id)));
   }
 
   /**

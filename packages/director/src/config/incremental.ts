@@ -24,7 +24,7 @@ interface Span {
 }
 
 interface State {
-  /** The file as last read; with room to grow (`capacity`) when it was read in chunks. */
+  /** The file as last read, in memory of the loader's own with room to grow after it (see patch()). */
   buf: Buffer;
   result: Extract<LoadResult, { ok: true }>;
   spans: Span[];
@@ -72,8 +72,12 @@ export class ConfigLoader {
       // A reload compares the file with the last one a chunk at a time through one small
       // buffer: 2.9 MB read into fresh memory cost ~175 ms of page faults in the lab,
       // more than the rest of a one-block reload.
-      if (prev && fs.open) edit = this.readEdit(fs, prev.buf);
-      else if (prev) edit = editOf(prev.buf, (whole = readWhole(fs, this.path)));
+      if (prev) {
+        // An injected ConfigFs without `open`: the whole file, compared the same way.
+        const f = fs.open ? fs.open(this.path) : bufferFile((whole = readWhole(fs, this.path)));
+        edit = this.readEdit(f, prev.buf);
+        if (edit && whole) edit.whole = whole;
+      }
     } catch {
       edit = undefined; // the whole read below says why
     }
@@ -89,9 +93,8 @@ export class ConfigLoader {
     return this.full(isAscii(whole) ? whole.toString('latin1') : whole.toString('utf8'), whole);
   }
 
-  /** The file against `old`, read in chunks; undefined if it changed while being read. */
-  private readEdit(fs: ConfigFs, old: Buffer): Edit | undefined {
-    const f = fs.open!(this.path);
+  /** The file against `old`, read in chunks; undefined if it changed while being read. Closes `f`. */
+  private readEdit(f: OpenFile, old: Buffer): Edit | undefined {
     try {
       const n = f.size;
       const chunk = (this.chunk ??= Buffer.allocUnsafeSlow(CHUNK));
@@ -104,7 +107,7 @@ export class ConfigLoader {
           p += len;
           continue;
         }
-        p += firstDifference(chunk, old, p, len);
+        p += difference(chunk, old, p, len, false);
         break;
       }
       let q = 0;
@@ -115,7 +118,7 @@ export class ConfigLoader {
           q += len;
           continue;
         }
-        q += len - 1 - lastDifference(chunk, old, old.length - q - len, len);
+        q += len - 1 - difference(chunk, old, old.length - q - len, len, true);
         break;
       }
       const mid = Buffer.allocUnsafe(n - p - q);
@@ -272,31 +275,26 @@ function readWhole(fs: ConfigFs, path: string): Buffer {
   return out.subarray(0, b.length);
 }
 
-function editOf(old: Buffer, whole: Buffer): Edit {
-  const p = commonPrefix(old, whole);
-  const q = commonSuffix(old, whole, p);
-  return { p, q, mid: whole.subarray(p, whole.length - q), length: whole.length, whole };
+/** A file already in memory, read like one on disk. */
+function bufferFile(whole: Buffer): OpenFile {
+  return {
+    size: whole.length,
+    read: (into, offset, length, position) => whole.copy(into, offset, position, Math.min(whole.length, position + length)),
+    close: () => {},
+  };
 }
 
-/** Index of the first byte where `a[0, len)` and `b[at, at + len)` differ (they do), by bisection with native compares. */
-function firstDifference(a: Buffer, b: Buffer, at: number, len: number): number {
+/**
+ * Index of the first (or, with `last`, the last) byte where `a[0, len)` and
+ * `b[at, at + len)` differ (they do), by bisection with native compares.
+ */
+function difference(a: Buffer, b: Buffer, at: number, len: number, last: boolean): number {
   let lo = 0;
-  let hi = len; // the difference lies in [lo, hi)
+  let hi = len; // the difference sought lies in [lo, hi)
   while (hi - lo > 1) {
     const m = (lo + hi) >>> 1;
-    if (a.compare(b, at + lo, at + m, lo, m) !== 0) hi = m;
-    else lo = m;
-  }
-  return lo;
-}
-
-/** Index of the last byte where `a[0, len)` and `b[at, at + len)` differ (they do). */
-function lastDifference(a: Buffer, b: Buffer, at: number, len: number): number {
-  let lo = 0;
-  let hi = len;
-  while (hi - lo > 1) {
-    const m = (lo + hi) >>> 1;
-    if (a.compare(b, at + m, at + hi, m, hi) !== 0) lo = m;
+    const [from, to] = last ? [m, hi] : [lo, m];
+    if ((a.compare(b, at + from, at + to, from, to) !== 0) === last) lo = m;
     else hi = m;
   }
   return lo;
@@ -379,31 +377,6 @@ function lineEnd(buf: Buffer, at: number): number {
   if (at > 0 && buf[at - 1] === 10) return at;
   const nl = buf.indexOf(10, at);
   return nl < 0 ? buf.length : nl + 1;
-}
-
-function commonPrefix(a: Buffer, b: Buffer): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n) {
-    const len = Math.min(CHUNK, n - i);
-    if (a.compare(b, i, i + len, i, i + len) !== 0) break;
-    i += len;
-  }
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
-
-/** Common tail length, not reaching back into the first `p` bytes of either. */
-function commonSuffix(a: Buffer, b: Buffer, p: number): number {
-  const n = Math.min(a.length, b.length) - p;
-  let k = 0;
-  while (k < n) {
-    const len = Math.min(CHUNK, n - k);
-    if (a.compare(b, b.length - k - len, b.length - k, a.length - k - len, a.length - k) !== 0) break;
-    k += len;
-  }
-  while (k < n && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
-  return k;
 }
 
 /** A file the incremental path may handle: one file, plain ASCII, no definitions or conditionals. */
