@@ -190,6 +190,11 @@ export class Seed001 {
     return execIn(this.ns[director], 'ipvsadm', ['-Sn']).trim().split('\n').filter(Boolean).sort().join('\n');
   }
 
+  /** Runs a command in a role's namespace (director, real server or client); returns stdout. */
+  exec(role, cmd, args) {
+    return execIn(this.ns[role], cmd, args);
+  }
+
   /** `ipvsadm -Ln` with connection counts (for failure reports). */
   ipvsConns(director) {
     return execIn(this.ns[director], 'ipvsadm', ['-Ln']).trim();
