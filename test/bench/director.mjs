@@ -159,7 +159,10 @@ async function run(name, argv) {
 // disk, e.g. /var/tmp: the guest's /tmp is its own). LVSD_BENCH_LVSD_ONLY=1 skips keepalived
 // (no ratio then): for looking into lvsd's own times.
 const prof = process.env.LVSD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LVSD_BENCH_PROF] : [];
-const lv = await run('lvsd', [process.execPath, ...prof, `${ROOT}/packages/director/dist/cli.js`, '-C', '-D', '-f', conf]);
+// lvsd as users start it: its bin, with the node flags of its #! line.
+const bin = `${ROOT}/packages/director/bin/lvsd.js`;
+const binFlags = readFileSync(bin, 'utf8').split('\n')[0].split(/\s+/).slice(3);
+const lv = await run('lvsd', [process.execPath, ...binFlags, ...prof, bin, '-C', '-D', '-f', conf]);
 const ka = process.env.LVSD_BENCH_LVSD_ONLY ? { startup: NaN, rss: NaN, reload: NaN, reloads: [], touched: NaN, stop: NaN, left: NaN } : await run('keepalived', ['keepalived', '-n', '-C', '-f', conf, '-p', `${work}/ka.pid`, '-c', `${work}/kac.pid`]);
 
 console.log(`director benchmark: ${VS} virtual servers x ${RS} real servers (${VS + VS * RS} objects), lab kernel, one CPU`);
@@ -174,6 +177,6 @@ row('entries changed', ka.touched, lv.touched, '', 0);
 row('SIGTERM to empty', ka.stop, lv.stop, ' s');
 row('entries left', ka.left, lv.left, '', 0);
 // Where lvsd's time went, from its own log (-D): the reload's read and apply, the stop.
-const timings = lv.log.split('\n').filter((l) => /SIGHUP|configuration read|IPVS and checks|reloaded|SIGTERM|stopp/.test(l));
+const timings = lv.log.split('\n').filter((l) => /startup|SIGHUP|configuration read|IPVS and checks|reloaded|SIGTERM|stopp/.test(l));
 if (timings.length) console.log(`lvsd log:\n  ${timings.join('\n  ')}`);
 console.log(`ratio: startup lvsd vs keepalived = ${(lv.startup / ka.startup).toFixed(3)}`);

@@ -58,6 +58,12 @@ interface VsState {
   dirty: boolean;
   /** Health targets of its real servers that have checkers. */
   targets: HealthTarget[];
+  /** realServerId of each of vs.realServers, in order (made once, on first use). */
+  rsIds?: string[];
+}
+
+function rsIdsOf(st: VsState): string[] {
+  return (st.rsIds ??= st.vs.realServers.map((rs) => realServerId(st.id, rs)));
 }
 
 interface Draining {
@@ -275,9 +281,11 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   }
 
   private servers(st: VsState): QuorumServer[] {
-    return st.vs.realServers.map((rs) => {
-      const id = realServerId(st.id, rs);
-      const s = this.health.status(id);
+    const ids = rsIdsOf(st);
+    return st.vs.realServers.map((rs, i) => {
+      const id = ids[i]!;
+      // Without checkers a real server has no health target: always alive at its weight.
+      const s = rs.checkers.length > 0 ? this.health.status(id) : undefined;
       return { id, alive: s ? s.alive : true, weight: s ? s.weight : rs.weight, inhibit_on_failure: rs.inhibitOnFailure };
     });
   }
@@ -305,7 +313,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     st.quorumUp = d.up;
     st.sorryActive = d.sorryActive;
     st.init = false;
-    st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations));
+    st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations, rsIdsOf(st)));
     st.dirty = false;
   }
 
@@ -383,7 +391,7 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
   private onHealth(e: HealthEvent): void {
     const [vsId] = e.id.split(' -> ');
     const st = this.vss.get(vsId);
-    const rs = st?.vs.realServers.find((r) => realServerId(st.id, r) === e.id);
+    const rs = st?.vs.realServers[rsIdsOf(st).indexOf(e.id)];
     // A weight event can come just before a 'down' (the dynamic weight is reset first):
     // report what the server is now, not "up".
     const up = e.type === 'weight' ? (this.health.status(e.id)?.alive ?? true) : e.type === 'up';

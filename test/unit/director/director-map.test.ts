@@ -77,6 +77,30 @@ describe('virtual servers as IPVS services', () => {
   });
 });
 
+describe('desiredService with the real servers ids kept by the caller', () => {
+  const c = parseConfigOrThrow(
+    `virtual_server 10.0.0.1 80 {\n lb_kind DR\n protocol TCP\n` +
+      [1, 2, 3, 4].map((k) => ` real_server 192.168.1.${k} 80 {\n  weight ${k}\n }\n`).join('') +
+      `}\n`,
+    { file: 'ids.conf' },
+  );
+  const [vs] = c.virtualServers;
+  const [inst] = servicesOf(vs, c);
+  const ids = vs.realServers.map((rs) => realServerId(inst.vsId, rs));
+  const pick = (order: number[]) => order.map((k) => ({ id: ids[k]!, weight: 10 + k }));
+  const addrs = (svc: ReturnType<typeof desiredService>) => svc.destinations!.map((d) => `${d.address}:${d.weight}`);
+
+  it('gives what the id lookup gives, for a subset in configuration order', () => {
+    expect(addrs(desiredService(inst, vs, pick([0, 2, 3]), ids))).toEqual(addrs(desiredService(inst, vs, pick([0, 2, 3]))));
+    expect(addrs(desiredService(inst, vs, pick([1, 3]), ids))).toEqual(['192.168.1.2:11', '192.168.1.4:13']);
+  });
+
+  it('finds every server when the decision is out of order, and skips unknown ids', () => {
+    const out = desiredService(inst, vs, [...pick([3, 0, 2]), { id: `${inst.vsId} -> 192.0.2.1:80`, weight: 1 }], ids);
+    expect(addrs(out)).toEqual(['192.168.1.4:13', '192.168.1.1:10', '192.168.1.3:12']);
+  });
+});
+
 describe('vrrp_instance as VrrpInstance options', () => {
   it('seed 001 VI_1 keeps every setting keepalived uses', () => {
     const c = load('seed001-node1.conf');

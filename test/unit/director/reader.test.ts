@@ -274,3 +274,21 @@ describe('non-ASCII whitespace', () => {
     ]);
   });
 });
+
+describe('lines kept by the caller', () => {
+  it('readConfigLines gives each line its own words (the reader reuses its line record)', async () => {
+    const { readConfigLines } = await import('@lvsd/director');
+    const { DiagnosticSink } = await import('../../../packages/director/src/config/diagnostics.js');
+    const r = readConfigLines('a b c\nd\n"e f" g {\n}\n', 'x.conf', { fs: memoryFs({}) }, new DiagnosticSink());
+    expect(r.lines.map((l) => l.tokens.map((t) => t.text))).toEqual([['a', 'b', 'c'], ['d'], ['e f', 'g'], ['{'], ['}']]);
+    expect(new Set(r.lines.map((l) => l.tokens)).size).toBe(r.lines.length);
+    expect(r.lines.map((l) => l.line)).toEqual([1, 2, 3, 3, 4]);
+  });
+
+  it('a long line then short ones: no word of the long line is left behind', () => {
+    const r = parse(`global_defs {\n  notification_email ${Array.from({ length: 40 }, (_, i) => `a${i}@x`).join(' ')}\n  router_id r1\n}\n`);
+    const [email, rid] = r.nodes[0]!.children!;
+    expect(email!.args).toHaveLength(40);
+    expect(rid!.args.map((a) => a.text)).toEqual(['r1']);
+  });
+});

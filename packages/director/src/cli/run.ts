@@ -60,7 +60,9 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
 
   // One loader for the process: a SIGHUP re-reads only the virtual_server blocks that changed.
   const loader = new ConfigLoader(opts.useFile, cliLoadOptions(opts));
+  const readStart = performance.now();
   const first = loader.load();
+  const firstReadMs = performance.now() - readStart;
   for (const line of renderDiagnostics(first.diagnostics, { json: false, detail: opts.logDetail })) {
     const sev = line.includes(': error: ') ? 'error' : line.includes(': warning: ') ? 'warn' : 'info';
     logger.log(sev, line, { event: 'config-diagnostic' });
@@ -189,8 +191,12 @@ export async function runDaemon(opts: CliOptions, logger: Logger, deps: RunDeps 
   for (const [s, h] of handlers) signals.on(s, h);
 
   try {
+    const startAt = performance.now();
     await director.start();
+    // Where a start's time goes (the process's own start, the read, the director's start).
+    const ms = { sinceExec: Math.round(process.uptime() * 1000), read: Math.round(firstReadMs), start: Math.round(performance.now() - startAt) };
     logger.info(`started from ${opts.useFile}`, { event: 'started', vrrp: which.vrrp, check: which.check });
+    logger.debug(`startup: ${ms.sinceExec} ms since the process began (configuration read ${ms.read} ms, director started ${ms.start} ms)`, { event: 'startup-timing', ...ms });
   } catch (e) {
     logger.error(`start failed: ${(e as Error).message}`, { event: 'start-failed', error: e });
     try {

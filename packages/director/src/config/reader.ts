@@ -39,8 +39,15 @@ export interface LogicalLine extends SourceLoc {
  */
 type Cols = number | number[];
 
-/** A logical line as the reader hands it on: `cols` stays compact. */
+/**
+ * A logical line as the reader hands it on: `cols` stays compact. The object and its
+ * `tokens` array are reused for the next line (175,000 lines made 175,000 of each, and
+ * a pushed-to array is born with room for 16): copy what you keep.
+ */
 export type ReadLine = Omit<LogicalLine, 'cols'> & { cols: Cols };
+
+/** What tokenize returns for a line without words (the reused array is not emptied). */
+const NO_TOKENS: Token[] = [];
 
 /** The column of text[i] (i within the text). */
 function colAt(cols: Cols, i: number): number {
@@ -156,7 +163,9 @@ export function readConfigLines(
   sink: DiagnosticSink,
 ): { lines: LogicalLine[]; files: string[] } {
   const lines: LogicalLine[] = [];
-  const files = readConfig(text, file, opts, sink, (l) => lines.push({ ...l, cols: expandCols(l.cols, l.text.length) }));
+  const files = readConfig(text, file, opts, sink, (l) =>
+    lines.push({ file: l.file, line: l.line, col: l.col, text: l.text, cols: expandCols(l.cols, l.text.length), tokens: l.tokens.slice() }),
+  );
   return { lines, files };
 }
 
@@ -176,13 +185,20 @@ class Reader {
   readonly files: string[] = [];
   /** The same, for a constant-time "already listed?" (a config may include many files). */
   private readonly fileSet = new Set<string>();
-  /** Items to process before the next physical line, the next one last (push and pop are cheap; unshift is not). */
+  /**
+   * Items to process before the next physical line, the next one last, kept as a stack
+   * with its own top (`nPending`): an array popped back to empty gives its storage back
+   * and the next push allocates it again, once per line with a brace.
+   */
   private readonly pending: Item[] = [];
+  private nPending = 0;
   private readonly stack: Frame[] = [];
   /** Files still to read for each open `include` glob, innermost last. */
   private readonly globs: PendingFiles[] = [];
   private readonly defs = new Map<string, Definition>();
   private collecting: Definition | undefined;
+  /** The line handed to onLine, reused (see ReadLine). */
+  private readonly out: ReadLine = { file: '', line: 0, col: 0, text: '', cols: 0, tokens: [] };
   private readonly maxDepth: number;
   private readonly cwd: string;
 
@@ -218,7 +234,7 @@ class Reader {
     this.files.push(file);
     this.fileSet.add(file);
     for (;;) {
-      const item = this.pending.pop() ?? this.readPhysical();
+      const item = this.nPending > 0 ? this.pending[--this.nPending] : this.readPhysical();
       if (!item) break;
       this.process(item);
     }
@@ -438,13 +454,13 @@ class Reader {
       if (cut < text.length) {
         let rEnd = text.length;
         while (rEnd > cut && isBlank(text[rEnd - 1])) rEnd--;
-        this.pending.push({
+        this.pending[this.nPending++] = {
           text: text.slice(cut, rEnd),
           cols: sliceCols(cols, cut, rEnd),
           file: item.file,
           line: item.line,
           physical: false,
-        });
+        };
       }
       text = text.slice(0, keepEnd);
       cols = sliceCols(cols, 0, keepEnd);
@@ -459,7 +475,13 @@ class Reader {
 
     const tokens = this.tokenize(text, cols, item);
     if (tokens.length === 0) return;
-    this.onLine({ file: item.file, line: item.line, col: colAt(cols, 0), text, cols, tokens });
+    const out = this.out;
+    out.file = item.file;
+    out.line = item.line;
+    out.col = colAt(cols, 0);
+    out.text = text;
+    out.cols = cols;
+    this.onLine(out);
   }
 
   // ---- definitions -------------------------------------------------------------------
@@ -543,7 +565,7 @@ class Reader {
           // The other lines of the definition come next, before anything else is read.
           for (let k = rest.length - 1; k >= 0; k--) {
             const l = rest[k]!;
-            this.pending.push({ text: l, cols: Array.from({ length: l.length }, () => refCol), file: item.file, line: item.line, physical: false });
+            this.pending[this.nPending++] = { text: l, cols: Array.from({ length: l.length }, () => refCol), file: item.file, line: item.line, physical: false };
           }
         }
       }
@@ -565,7 +587,10 @@ class Reader {
 
   /** keepalived's alloc_strvec(): words split on white space, `"..."` is one word without its quotes. */
   private tokenize(text: string, cols: Cols, item: Item): Token[] {
-    const tokens: Token[] = [];
+    // Written by index and cut to length at the end: emptying the array first would give
+    // its storage back and the next word would allocate it again.
+    const tokens = this.out.tokens;
+    let n = 0;
     let i = 0;
     while (i < text.length) {
       while (i < text.length && isWs(text[i])) i++;
@@ -576,16 +601,18 @@ class Reader {
           this.sink.error('syntax', at(item, text, cols, i), `unterminated quoted string: expected a closing '"'`);
           break;
         }
-        tokens.push({ text: text.slice(i + 1, close), quoted: true, file: item.file, line: item.line, col: colAt(cols, i) });
+        tokens[n++] = { text: text.slice(i + 1, close), quoted: true, file: item.file, line: item.line, col: colAt(cols, i) };
         i = close + 1;
       } else {
         let j = i;
         while (j < text.length && !isWs(text[j]) && text[j] !== '"') j++;
-        tokens.push({ text: text.slice(i, j), quoted: false, file: item.file, line: item.line, col: colAt(cols, i) });
+        tokens[n++] = { text: text.slice(i, j), quoted: false, file: item.file, line: item.line, col: colAt(cols, i) };
         i = j;
       }
     }
-    return tokens;
+    // Cut only when shorter: a length of 0 would give the storage back (see above).
+    if (n > 0 && tokens.length !== n) tokens.length = n;
+    return n > 0 ? tokens : NO_TOKENS;
   }
 }
 

@@ -107,35 +107,52 @@ function tunnelFields(t: Tunnel | undefined): Partial<DestinationSpec> {
 
 /** A real server as a destination of `service`, at `weight`. */
 export function destinationOf(rs: RealServer, weight: number): DestinationSpec {
-  return {
+  const d: DestinationSpec = {
     address: rs.address,
     port: rs.port,
     forwardingMethod: FORWARDING[rs.lbKind],
     weight,
     upperThreshold: rs.uthreshold,
     lowerThreshold: rs.lthreshold,
-    ...tunnelFields(rs.tunnel),
   };
+  // Nearly every real server has no tunnel: no spread of an empty object for those.
+  return rs.tunnel ? Object.assign(d, tunnelFields(rs.tunnel)) : d;
 }
 
 export function sorryDestination(s: SorryServer, weight: number): DestinationSpec {
   return { address: s.address, port: s.port, forwardingMethod: FORWARDING[s.lbKind], weight, ...tunnelFields(s.tunnel) };
 }
 
-/** What one service should hold: the destinations chosen by the quorum decision. */
+/**
+ * What one service should hold: the destinations chosen by the quorum decision.
+ * `ids` (optional) are the real servers' ids, `realServerId(instance.vsId, rs)` for each
+ * of `vs.realServers` in order, when the caller keeps them.
+ */
 export function desiredService(
   instance: ServiceInstance,
   vs: VirtualServer,
   destinations: readonly { id: string; weight: number }[],
+  ids?: readonly string[],
 ): DesiredService {
-  const byId = new Map(vs.realServers.map((rs) => [realServerId(instance.vsId, rs), rs]));
+  const list = vs.realServers;
+  const rsIds = ids ?? list.map((rs) => realServerId(instance.vsId, rs));
+  let byId: Map<string, RealServer> | undefined;
   const dests: DestinationSpec[] = [];
+  // The decision lists servers in the configuration's order (a subset): one walk along
+  // both finds each, without a map of every real server; a map only if that order is broken.
+  let i = 0;
   for (const d of destinations) {
     if (d.id === 'sorry_server') {
       if (vs.sorryServer) dests.push(sorryDestination(vs.sorryServer, d.weight));
       continue;
     }
-    const rs = byId.get(d.id);
+    while (i < list.length && rsIds[i] !== d.id) i++;
+    let rs: RealServer | undefined;
+    if (i < list.length) rs = list[i++];
+    else {
+      byId ??= new Map(list.map((r, k) => [rsIds[k]!, r]));
+      rs = byId.get(d.id);
+    }
     if (rs) dests.push(destinationOf(rs, d.weight));
   }
   return { ...instance.spec, destinations: dests };
