@@ -115,9 +115,17 @@ async function run(name, argv) {
   const reloadWith = async (addr) => {
     writeFileSync(conf, config(addr));
     const t1 = performance.now();
+    const sent = new Date();
     process.kill(child.pid, 'SIGHUP'); // keepalived's parent passes it on to its checker child
-    while (!(await destsOf(ns, mid)).includes(addr)) await sleep(5);
-    return (performance.now() - t1) / 1000;
+    let polls = 0;
+    while (!(await destsOf(ns, mid)).includes(addr)) {
+      polls++;
+      await sleep(5);
+    }
+    const took = (performance.now() - t1) / 1000;
+    // Wall-clock times, to set beside the daemon's own log lines (lvsd -D).
+    if (process.env.LVSD_BENCH_TRACE) console.log(`${name}: SIGHUP sent ${sent.toISOString()}, seen ${new Date().toISOString()} after ${polls} polls (${(took * 1000).toFixed(0)} ms)`);
+    return took;
   };
   const reload = await reloadWith('192.0.2.99');
   await sleep(1500);
