@@ -83,6 +83,16 @@ describe('lvsd -t', () => {
     expect(dump('lb2').vrrpInstances[0]!.priority).toBe(50);
   });
 
+  it('the bin runs through its #! line (env -S node with its V8 options)', () => {
+    // As `npx lvsd` starts it: executed, not handed to node (a #! line the system cannot
+    // run would break every installed lvsd while `node bin/lvsd.js` kept working).
+    const r = spawnSync(BIN, ['-v'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^lvsd \d+\.\d+\.\d+/);
+    const flags = readFileSync(BIN, 'utf8').split('\n')[0]!;
+    expect(flags).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=2$/);
+  });
+
   it('-v, -h and a bad flag', () => {
     expect(lvsd(['-v']).out).toMatch(/^lvsd \d+\.\d+\.\d+/);
     const h = lvsd(['--help']);
