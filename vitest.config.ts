@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+// The subpath first: the first entry that matches a prefix wins.
 const alias = {
+  '@lvsd/native/errors': src('./native/lib/errors.ts'),
   '@lvsd/native': src('./native/lib/index.ts'),
   '@lvsd/ipvs': src('./packages/ipvs/src/index.ts'),
   '@lvsd/vrrp': src('./packages/vrrp/src/index.ts'),

@@ -93,6 +93,13 @@ describe('lvsd -t', () => {
     expect(flags).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=2$/);
   });
 
+  it('-t loads no native code: it works where the addon cannot load', () => {
+    const noAddon = 'data:text/javascript,process.dlopen=()=>{throw new Error("the native addon was loaded")}';
+    const r = spawnSync(process.execPath, ['--import', noAddon, CLI, '-t', '-f', join(FIX, 'seed001-node1.conf')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).not.toContain('native addon was loaded');
+    expect(r.status, r.stderr).toBe(0);
+  });
+
   it('-v, -h and a bad flag', () => {
     expect(lvsd(['-v']).out).toMatch(/^lvsd \d+\.\d+\.\d+/);
     const h = lvsd(['--help']);

@@ -1,6 +1,7 @@
 // Diagnostics of the keepalived.conf loader: every message names a file, a line and a
 // column. A config with an error yields no model (nothing is applied from it).
-import { LvsdError } from '@lvsd/native';
+// The error class alone: reading a configuration (lvsd -t) needs no sockets, so the addon is not loaded.
+import { LvsdError } from '@lvsd/native/errors';
 
 export type Severity = 'error' | 'warning' | 'note';
 
