@@ -6,7 +6,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { systemClock, type Clock } from './clock.js';
 import { HealthConfigError } from './errors.js';
 import { checkerKey, resolveTarget, type ResolvedChecker } from './options.js';
-import { isWatchRunner, type CheckContext, type CheckRunner } from './runner.js';
+import { isWatchRunner, type CheckContext, type CheckRunner, type PollRunner } from './runner.js';
 import { aggregate, applyResult, initialCheckerState, type CheckerState } from './state.js';
 import { TimerQueue, type TimerEntry } from './timer-queue.js';
 import type { CheckResult, CheckerRef, CheckerType, HealthEvent, HealthEvents, HealthTarget, TargetStatus } from './types.js';
@@ -46,6 +46,12 @@ interface CheckerRec {
   removed: boolean;
   /** The timer callback, made once per checker rather than once per attempt. */
   fire?: () => void;
+  /** The deadline and grace callbacks, likewise once per checker. */
+  onDeadline?: () => void;
+  onGrace?: () => void;
+  /** Timer entries kept for reuse (see TimerQueue.schedule). */
+  timerSlot?: TimerEntry;
+  deadlineSlot?: TimerEntry;
   /** weightDelta when the server was last aggregated. */
   lastDelta: number;
 }
@@ -73,6 +79,8 @@ class Attempt implements CheckContext {
     readonly target: HealthTarget,
     readonly checker: ResolvedChecker,
     readonly configuredWeight: number,
+    /** The checker's generation this attempt belongs to. */
+    readonly gen: number,
   ) {}
 
   get signal(): AbortSignal {
@@ -106,6 +114,9 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
   private readonly clock: Clock;
   private readonly queue: TimerQueue;
   private readonly limit: LimitFunction;
+  private readonly cap: number;
+  /** Attempts started without p-limit (the fast path, while well under the cap). */
+  private direct = 0;
   private readonly random: () => number;
   private readonly runners: Partial<Record<CheckerType, CheckRunner>>;
   private readonly targets = new Map<string, TargetRec>();
@@ -118,7 +129,8 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     super();
     this.clock = opts.clock ?? systemClock;
     this.queue = new TimerQueue(this.clock, opts.timerResolution ?? 10);
-    this.limit = pLimit(opts.concurrency ?? 1024);
+    this.cap = opts.concurrency ?? 1024;
+    this.limit = pLimit(this.cap);
     this.random = opts.random ?? Math.random;
     this.runners = { ...opts.runners };
   }
@@ -130,7 +142,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
 
   /** Attempts running or waiting for a concurrency slot. */
   get inFlight(): number {
-    return this.limit.activeCount + this.limit.pendingCount;
+    return this.direct + this.limit.activeCount + this.limit.pendingCount;
   }
 
   has(id: string): boolean {
@@ -348,41 +360,84 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       c.timer = undefined;
       this.launch(rec, c);
     };
-    c.timer = this.queue.schedule(delay, c.fire);
+    c.timer = c.timerSlot = this.queue.schedule(delay, c.fire, c.timerSlot);
   }
 
+  /**
+   * Starts an attempt under the global cap. p-limit is the limiter; while the
+   * attempts in flight are well under the cap and nothing waits in p-limit, an
+   * attempt starts at once without it (p-limit costs seven promises an
+   * attempt). Invariant: direct + limit.activeCount <= cap, because p-limit's
+   * concurrency is set to `cap - direct` before anything is queued in it and
+   * whenever a direct attempt ends while something waits; a direct start needs
+   * an empty p-limit queue and leaves room (direct + active < cap), so no
+   * queued attempt can start on a stale, higher concurrency. Order: attempts
+   * start in launch order (the fast path is closed while anything waits).
+   */
   private launch(rec: TargetRec, c: CheckerRec): void {
     if (c.removed || !this.started || c.running || rec.suspended) return;
     c.running = true;
     const gen = c.gen;
-    const runner = c.runner as Exclude<CheckRunner, { watch: unknown }>;
-    void this.limit(() => {
-      if (gen !== c.gen) return undefined;
-      const attempt = new Attempt(rec.target, c.resolved, rec.weight);
-      c.attempt = attempt;
-      c.startedAt = this.queue.now();
-      // The deadline sits in the shared queue: no timer per attempt. At the
-      // deadline the attempt is aborted; the runner answers (a timeout, or a
-      // success for UDP_CHECK's silent-is-fine rule) and if it does not within
-      // a grace period, the attempt is closed as a timeout anyway.
-      c.deadline = this.queue.schedule(c.resolved.timing.timeout, () => {
-        c.deadline = this.queue.schedule(ABORT_GRACE_MS, () => {
-          c.deadline = undefined;
-          this.finish(rec, c, gen, TIMEOUT);
-        });
-        attempt.abort(TIMEOUT_REASON);
-      });
-      let p: Promise<CheckResult>;
-      try {
-        p = runner.run(attempt);
-      } catch (e) {
-        p = Promise.reject(e);
-      }
-      return p.then(
-        (r) => this.finish(rec, c, gen, r),
-        (e: unknown) => this.finish(rec, c, gen, attempt.aborted ? TIMEOUT : errorResult(e)),
-      );
-    });
+    const limit = this.limit;
+    if (limit.pendingCount === 0 && this.direct + limit.activeCount + 1 < this.cap) {
+      this.direct++;
+      this.begin(rec, c, gen, true);
+      return;
+    }
+    const want = this.cap - this.direct;
+    if (limit.concurrency !== want) limit.concurrency = want;
+    void limit(() => this.begin(rec, c, gen, false));
+  }
+
+  /** Runs one attempt; the promise (p-limit's slot) settles when the runner's does. */
+  private begin(rec: TargetRec, c: CheckerRec, gen: number, direct: boolean): Promise<void> | undefined {
+    if (gen !== c.gen) {
+      if (direct) this.releaseDirect();
+      return undefined;
+    }
+    const attempt = new Attempt(rec.target, c.resolved, rec.weight, gen);
+    c.attempt = attempt;
+    c.startedAt = this.queue.now();
+    // The deadline sits in the shared queue: no timer per attempt. At the
+    // deadline the attempt is aborted; the runner answers (a timeout, or a
+    // success for UDP_CHECK's silent-is-fine rule) and if it does not within
+    // a grace period, the attempt is closed as a timeout anyway. Both
+    // callbacks are made once per checker: the deadline is cancelled when the
+    // attempt finishes or the checker stops, so when it fires it belongs to
+    // the checker's current attempt.
+    c.onDeadline ??= () => {
+      const a = c.attempt;
+      c.deadline = c.deadlineSlot = this.queue.schedule(ABORT_GRACE_MS, c.onGrace!, c.deadlineSlot);
+      a?.abort(TIMEOUT_REASON);
+    };
+    c.onGrace ??= () => {
+      c.deadline = undefined;
+      this.finish(rec, c, c.gen, TIMEOUT);
+    };
+    c.deadline = c.deadlineSlot = this.queue.schedule(c.resolved.timing.timeout, c.onDeadline, c.deadlineSlot);
+    let p: Promise<CheckResult>;
+    try {
+      p = (c.runner as PollRunner).run(attempt);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    const done = p.then(
+      (r) => {
+        if (direct) this.releaseDirect();
+        this.finish(rec, c, attempt.gen, r);
+      },
+      (e: unknown) => {
+        if (direct) this.releaseDirect();
+        this.finish(rec, c, attempt.gen, attempt.aborted ? TIMEOUT : errorResult(e));
+      },
+    );
+    return direct ? undefined : done;
+  }
+
+  /** A direct attempt ended: its slot goes to p-limit if anything waits there. */
+  private releaseDirect(): void {
+    this.direct--;
+    if (this.limit.pendingCount > 0) this.limit.concurrency = this.cap - this.direct;
   }
 
   private finish(rec: TargetRec, c: CheckerRec, gen: number, r: CheckResult): void {

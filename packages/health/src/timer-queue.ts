@@ -54,8 +54,22 @@ export class TimerQueue {
     return this.cached;
   }
 
-  schedule(delayMs: number, fn: () => void): TimerEntry {
-    const e: TimerEntry = { at: this.now() + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false, index: -1 };
+  /**
+   * Queues `fn` after `delayMs`. `reuse`: an entry of this queue that is out of
+   * the heap (fired or cancelled) to fill in instead of a new one, so a checker
+   * that schedules every second does not make a new entry every time; ignored
+   * if it is still queued.
+   */
+  schedule(delayMs: number, fn: () => void, reuse?: TimerEntry): TimerEntry {
+    const at = this.now() + Math.max(0, delayMs);
+    let e: TimerEntry;
+    if (reuse && reuse.index < 0 && reuse.cancelled) {
+      e = reuse;
+      e.at = at;
+      e.seq = this.seq++;
+      e.fn = fn;
+      e.cancelled = false;
+    } else e = { at, seq: this.seq++, fn, cancelled: false, index: -1 };
     this.push(e);
     if (!this.running && this.tick(e.at) < this.armedAt) this.arm();
     return e;

@@ -214,6 +214,121 @@ describe('CheckScheduler: one timer, jitter, concurrency', () => {
   });
 });
 
+describe('CheckScheduler: the concurrency cap (p-limit, and its fast path)', () => {
+  /** A runner whose attempts stay open until the test settles them, one by one. */
+  function manual() {
+    const open: { id: string; settle: (how: 'ok' | 'reject' | 'throw') => void }[] = [];
+    const started: string[] = [];
+    let active = 0;
+    let peak = 0;
+    const runner: CheckRunner = {
+      run: ({ target }) => {
+        started.push(target.id);
+        if (target.id.startsWith('sync-throw')) throw new Error(`thrown by ${target.id}`);
+        active++;
+        peak = Math.max(peak, active);
+        return new Promise<CheckResult>((res, rej) => {
+          open.push({
+            id: target.id,
+            settle: (how) => {
+              active--;
+              if (how === 'ok') res(OK);
+              else rej(new Error(`rejected by ${target.id}`));
+            },
+          });
+        });
+      },
+    };
+    return { runner, open, started, get active() { return active; }, get peak() { return peak; } };
+  }
+  const flush = async () => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  const add = (sched: CheckScheduler, ids: string[]) => {
+    for (const id of ids) sched.add({ id, address: '127.0.0.1', port: 80, checkers: [{ checker: 'TCP_CHECK', delay_loop: 1000, connect_timeout: 1000 }] });
+  };
+
+  for (const cap of [1, 2, 3, 5]) {
+    it(`cap ${cap}: never more attempts at once than the cap, queued ones start in launch order`, async () => {
+      const clock = new FakeClock();
+      const m = manual();
+      const sched = new CheckScheduler({ clock, runners: { TCP_CHECK: m.runner }, concurrency: cap, random: () => 0 });
+      const ids = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+      add(sched, ids);
+      sched.start();
+      await clock.advance(0);
+      await flush();
+      expect(m.active).toBe(cap);
+      expect(sched.inFlight).toBe(12);
+      // Settle in an order unlike the start order: the oldest last.
+      while (m.open.length) {
+        const i = m.open.length > 1 ? 1 : 0;
+        m.open.splice(i, 1)[0].settle('ok');
+        await flush();
+        expect(m.active).toBeLessThanOrEqual(cap);
+        expect(m.active).toBe(Math.min(cap, 12 - sched.attempts));
+      }
+      expect(m.peak).toBe(cap);
+      expect(m.started).toEqual(ids);
+      expect(sched.attempts).toBe(12);
+      expect(sched.inFlight).toBe(0);
+      sched.stop();
+    });
+  }
+
+  it('failed attempts (thrown, rejected), direct or queued, count as errors and free their slots', async () => {
+    const clock = new FakeClock();
+    const m = manual();
+    const sched = new CheckScheduler({ clock, runners: { TCP_CHECK: m.runner }, concurrency: 4, random: () => 0 });
+    const results: CheckResult[] = [];
+    sched.on('check', (e) => results.push(e.result));
+    add(sched, ['sync-throw-1', 'a', 'b', 'c', 'sync-throw-2', 'd', 'e']);
+    sched.start();
+    await clock.advance(0);
+    await flush();
+    // Thrown at once: no slot kept. a, b, c run; the rest wait or ran.
+    expect(m.active).toBeLessThanOrEqual(4);
+    for (let i = 0; m.open.length; i++) {
+      m.open.shift()!.settle(i % 2 ? 'ok' : 'reject');
+      await flush();
+      expect(m.active).toBeLessThanOrEqual(4);
+    }
+    expect(sched.attempts).toBe(7);
+    expect(sched.inFlight).toBe(0);
+    expect(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.reason)).sort()).toEqual(
+      ['rejected by a', 'rejected by c', 'rejected by e', 'thrown by sync-throw-1', 'thrown by sync-throw-2'].sort(),
+    );
+    expect(m.started).toEqual(['sync-throw-1', 'a', 'b', 'c', 'sync-throw-2', 'd', 'e']);
+    // The slots are free: the next round (in the order the first one completed: e last)
+    // fills all 4 again, the throwers holding none, and e waits.
+    await clock.advance(1000_000);
+    await flush();
+    expect(m.started.slice(7).sort()).toEqual(['a', 'b', 'c', 'd', 'sync-throw-1', 'sync-throw-2']);
+    expect(m.active).toBe(4);
+    expect(sched.inFlight).toBe(5);
+    sched.stop();
+  });
+
+  it('a checker stopped while its attempt waits for a slot never runs, and its slot is not lost', async () => {
+    const clock = new FakeClock();
+    const m = manual();
+    const sched = new CheckScheduler({ clock, runners: { TCP_CHECK: m.runner }, concurrency: 2, random: () => 0 });
+    add(sched, ['a', 'b', 'c', 'd']);
+    sched.start();
+    await clock.advance(0);
+    await flush();
+    expect(m.started).toEqual(['a', 'b']);
+    sched.remove('c');
+    while (m.open.length) {
+      m.open.shift()!.settle('ok');
+      await flush();
+    }
+    expect(m.started).toEqual(['a', 'b', 'd']);
+    expect(sched.inFlight).toBe(0);
+    sched.stop();
+  });
+});
+
 describe('CheckScheduler: weights, updates, events', () => {
   it('misc_dynamic weights are reported as weight events, in order', async () => {
     const seq = [OK, { ok: true, weight: 10 } as CheckResult, { ok: true, weight: 20 } as CheckResult, FAIL, OK];

@@ -34,4 +34,29 @@ describe('TimerQueue', () => {
     await clock.advance(100);
     expect(at).toEqual([10, 10, 10, 10, 20, 30]);
   });
+
+  it('reuses an entry that is out of the heap (fired or cancelled), never one still queued', async () => {
+    const clock = new FakeClock();
+    const q = new TimerQueue(clock, 0);
+    const ran: string[] = [];
+    const a = q.schedule(5, () => ran.push('a'));
+    // Still queued: a new entry, and both run.
+    const b = q.schedule(5, () => ran.push('b'), a);
+    expect(b).not.toBe(a);
+    expect(q.size).toBe(2);
+    await clock.advance(5);
+    expect(ran).toEqual(['a', 'b']);
+    // Fired: the same object, queued again with its new time and callback.
+    const a2 = q.schedule(10, () => ran.push('a2'), a);
+    expect(a2).toBe(a);
+    q.cancel(b);
+    const c = q.schedule(3, () => ran.push('c'));
+    q.cancel(c);
+    const c2 = q.schedule(4, () => ran.push('c2'), c);
+    expect(c2).toBe(c);
+    expect(q.size).toBe(2);
+    await clock.advance(20);
+    expect(ran).toEqual(['a', 'b', 'c2', 'a2']);
+    expect(q.size).toBe(0);
+  });
 });
