@@ -16,10 +16,21 @@ export interface CheckContext {
    * callback saves the ~4 us and the garbage an AbortController costs.
    * Optional: a context made outside the scheduler may lack it. One callback
    * per attempt: a second call replaces the first; called at once if the
-   * attempt is already aborted.
+   * attempt is already aborted. The callback gets the context as its argument,
+   * so one function can serve every attempt (see `data`).
    */
-  onAbort?(fn: () => void): void;
+  onAbort?(fn: (ctx: CheckContext) => void): void;
+  /**
+   * Set by the scheduler's contexts only: ends the attempt with its result (see
+   * PollRunner.start). The first call counts, later ones are ignored.
+   */
+  complete?(r: CheckResult): void;
+  /** Free for the runner: its state for this attempt (read back in an onAbort callback). */
+  data?: unknown;
 }
+
+/** A context from the scheduler: `complete` and `onAbort` are there. */
+export type AttemptContext = CheckContext & Required<Pick<CheckContext, 'complete' | 'onAbort'>>;
 
 export interface WatchContext {
   target: HealthTarget;
@@ -34,6 +45,15 @@ export interface WatchContext {
  */
 export interface PollRunner {
   run(ctx: CheckContext): Promise<CheckResult>;
+  /**
+   * Optional callback form of `run`, which the scheduler prefers: the attempt
+   * ends when the runner calls `ctx.complete(result)` (no promise, no closures
+   * per attempt on a checker's hot path). It must call it exactly once (later
+   * calls are ignored), at the abort too; a thrown error counts as a failure
+   * with code 'error'. A runner may fall back to `run` for cases it does not
+   * handle itself by completing with `run`'s result.
+   */
+  start?(ctx: AttemptContext): void;
   /** Releases shared resources (sockets kept across attempts); called by stop(). */
   close?(): void;
   /**

@@ -6,7 +6,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { systemClock, type Clock } from './clock.js';
 import { HealthConfigError } from './errors.js';
 import { checkerKey, resolveTarget, type ResolvedChecker } from './options.js';
-import { isWatchRunner, type CheckContext, type CheckRunner, type PollRunner } from './runner.js';
+import { isWatchRunner, type CheckContext, type CheckRunner, type PollRunner, type AttemptContext } from './runner.js';
 import { aggregate, applyResult, initialCheckerState, type CheckerState } from './state.js';
 import { TimerQueue, type TimerEntry } from './timer-queue.js';
 import type { CheckResult, CheckerRef, CheckerType, HealthEvent, HealthEvents, HealthTarget, TargetStatus } from './types.js';
@@ -69,11 +69,15 @@ interface TargetRec {
 const TIMEOUT: CheckResult = { ok: false, code: 'timeout', reason: 'timeout' };
 
 /** One attempt's context; its AbortController is made on first use of `signal`. */
-class Attempt implements CheckContext {
+class Attempt implements AttemptContext {
   private controller?: AbortController;
-  private hook?: () => void;
+  private hook?: (ctx: CheckContext) => void;
   aborted = false;
   private reason: unknown;
+  private settled = false;
+  data?: unknown;
+  /** p-limit's slot, for an attempt started through it by a callback runner. */
+  release?: () => void;
 
   constructor(
     readonly target: HealthTarget,
@@ -81,7 +85,19 @@ class Attempt implements CheckContext {
     readonly configuredWeight: number,
     /** The checker's generation this attempt belongs to. */
     readonly gen: number,
+    private readonly settle: (a: Attempt, rec: TargetRec, c: CheckerRec, r: CheckResult) => void,
+    private readonly rec: TargetRec,
+    private readonly c: CheckerRec,
+    /** Started on the fast path (outside p-limit). */
+    readonly direct: boolean,
   ) {}
+
+  complete(r: CheckResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.data = undefined;
+    this.settle(this, this.rec, this.c, r);
+  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -91,8 +107,8 @@ class Attempt implements CheckContext {
     return this.controller.signal;
   }
 
-  onAbort(fn: () => void): void {
-    if (this.aborted) fn();
+  onAbort(fn: (ctx: CheckContext) => void): void {
+    if (this.aborted) fn(this);
     else this.hook = fn;
   }
 
@@ -103,7 +119,7 @@ class Attempt implements CheckContext {
     this.controller?.abort(reason);
     const h = this.hook;
     this.hook = undefined;
-    h?.();
+    h?.(this);
   }
 }
 /** The abort reason at an attempt's deadline. */
@@ -395,7 +411,7 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       if (direct) this.releaseDirect();
       return undefined;
     }
-    const attempt = new Attempt(rec.target, c.resolved, rec.weight, gen);
+    const attempt = new Attempt(rec.target, c.resolved, rec.weight, gen, this.settle, rec, c, direct);
     c.attempt = attempt;
     c.startedAt = this.queue.now();
     // The deadline sits in the shared queue: no timer per attempt. At the
@@ -415,9 +431,19 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
       this.finish(rec, c, c.gen, TIMEOUT);
     };
     c.deadline = c.deadlineSlot = this.queue.schedule(c.resolved.timing.timeout, c.onDeadline, c.deadlineSlot);
+    const runner = c.runner as PollRunner;
+    if (runner.start) {
+      const slot = direct ? undefined : new Promise<void>((res) => (attempt.release = res));
+      try {
+        runner.start(attempt);
+      } catch (e) {
+        attempt.complete(attempt.aborted ? TIMEOUT : errorResult(e));
+      }
+      return slot;
+    }
     let p: Promise<CheckResult>;
     try {
-      p = (c.runner as PollRunner).run(attempt);
+      p = runner.run(attempt);
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -433,6 +459,13 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     );
     return direct ? undefined : done;
   }
+
+  /** A callback runner's attempt ended (Attempt.complete); made once per scheduler. */
+  private readonly settle = (a: Attempt, rec: TargetRec, c: CheckerRec, r: CheckResult): void => {
+    if (a.direct) this.releaseDirect();
+    else a.release?.();
+    this.finish(rec, c, a.gen, r);
+  };
 
   /** A direct attempt ended: its slot goes to p-limit if anything waits there. */
   private releaseDirect(): void {

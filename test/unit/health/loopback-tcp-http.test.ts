@@ -60,6 +60,72 @@ describe('TCP_CHECK on loopback', () => {
     expect(await run(closed)).toMatchObject({ ok: false, code: 'refused' });
   });
 
+  it("the scheduler's callback path (start): up, refused, aborted before the connect completes, bindto; one completion each", async () => {
+    const { tcpCheck } = await import('../../../packages/health/src/checkers/tcp.js');
+    const seen: string[] = [];
+    const port = await listen(net.createServer((s) => (seen.push(`${s.remoteAddress}`), s.destroy())));
+    const closed = await closedPort();
+    const start = (p: number, opts: Record<string, unknown> = {}, abortAtOnce = false) =>
+      new Promise<{ results: unknown[]; data: unknown }>((resolve) => {
+        const checker = resolveCheckerOptions(undefined, { address: '127.0.0.1', port: p }, { checker: 'TCP_CHECK', ...opts } as never);
+        const results: unknown[] = [];
+        let hook: ((c: never) => void) | undefined;
+        const ctx = {
+          target: { id: 't', address: '127.0.0.1', port: p, checkers: [] },
+          checker,
+          configuredWeight: 1,
+          get signal(): AbortSignal {
+            throw new Error('the callback path must not make an AbortSignal');
+          },
+          data: undefined as unknown,
+          onAbort: (fn: (c: never) => void) => void (hook = fn),
+          complete: (r: unknown) => {
+            results.push(r);
+            // Let a late libuv callback (the cancelled connect) show up if it would.
+            setTimeout(() => resolve({ results, data: ctx.data }), 50);
+          },
+        };
+        tcpCheck.start!(ctx as never);
+        if (abortAtOnce) hook!(ctx as never);
+      });
+    expect((await start(port)).results).toEqual([{ ok: true }]);
+    expect((await start(closed)).results).toMatchObject([{ ok: false, code: 'refused' }]);
+    expect((await start(port, {}, true)).results).toEqual([{ ok: false, code: 'timeout', reason: 'timeout' }]);
+    // A source address: the promise path underneath, still one completion.
+    expect((await start(port, { bindto: '127.0.0.9' })).results).toEqual([{ ok: true }]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toContain('127.0.0.9');
+  });
+
+  it('the whole engine on the callback path: up, down (refused) when the listener goes, up when it is back', async () => {
+    let srv = net.createServer((s) => s.destroy());
+    const port = await listen(srv);
+    const hc = new HealthChecker({ timerResolution: 0 });
+    const events: HealthEvent[] = [];
+    let checks = 0;
+    hc.on('change', (e) => events.push(e));
+    hc.on('check', () => checks++);
+    hc.add({ id: 'rs', address: '127.0.0.1', port, checkers: [{ checker: 'TCP_CHECK', delay_loop: 0.02, delay_before_retry: 0.02, retry: 1, warmup: 0, connect_timeout: 1 }] });
+    hc.start();
+    const until = async (f: () => boolean) => {
+      for (let i = 0; i < 300 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => checks >= 3);
+    expect(events).toEqual([]);
+    await new Promise((r) => srv.close(r));
+    await until(() => events.length >= 1);
+    srv = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
+    closers.push(() => srv.close());
+    await until(() => events.length >= 2);
+    hc.stop();
+    expect(events.map((e) => [e.type, 'code' in e ? e.code : ''])).toEqual([
+      ['down', 'refused'],
+      ['up', ''],
+    ]);
+    expect(hc.inFlight).toBe(0);
+  });
+
   it('IPv6 loopback', async () => {
     const port = await listen(net.createServer((s) => s.destroy()), '::1');
     expect(await runOnce({ checker: 'TCP_CHECK' }, { address: '::1', port })).toMatchObject({ ok: true });

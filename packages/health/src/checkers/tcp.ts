@@ -8,7 +8,7 @@
 import { getSystemErrorName } from 'node:util';
 import { consts, native, sockaddrIn } from '@lvsd/native';
 import type { EffectiveConnection } from '../options.js';
-import type { CheckContext, PollRunner } from '../runner.js';
+import type { AttemptContext, CheckContext, PollRunner } from '../runner.js';
 import type { CheckResult } from '../types.js';
 import { errorToResult, netnsFd, startTcp } from './net.js';
 
@@ -24,7 +24,7 @@ interface TcpHandle {
 }
 interface TcpWrap {
   TCP: new (type: number) => TcpHandle;
-  TCPConnectWrap: new () => { oncomplete?: (status: number) => void };
+  TCPConnectWrap: new () => ConnectReq;
   constants: { SOCKET: number };
 }
 
@@ -37,6 +37,14 @@ function loadTcpWrap(): TcpWrap | undefined {
   }
 }
 const wrap = loadTcpWrap();
+
+interface ConnectReq {
+  oncomplete?: (this: ConnectReq, status: number) => void;
+  /** The callback path's state for this attempt (see start). */
+  h?: TcpHandle;
+  ctx?: AttemptContext;
+  aborted?: boolean;
+}
 
 const codeOf = (status: number) => ({ code: getSystemErrorName(status) });
 
@@ -111,11 +119,56 @@ function probeWithSocket(c: EffectiveConnection, signal: AbortSignal): Promise<C
   });
 }
 
+// The scheduler's callback form (PollRunner.start) of the plain case (no
+// fwmark, namespace or source address): no promise and no closure per check.
+// The attempt's state lives on the connect request; libuv calls `oncomplete`
+// with the request as `this`, the abort hook gets the attempt.
+function endReq(req: ConnectReq, r: CheckResult): void {
+  const ctx = req.ctx;
+  if (!ctx) return;
+  req.ctx = undefined;
+  req.h!.close();
+  req.h = undefined;
+  ctx.complete(r);
+}
+
+function onConnect(this: ConnectReq, status: number): void {
+  endReq(this, status === 0 ? OK : this.aborted ? TIMEOUT : errorToResult(codeOf(status)));
+}
+
+function onTimeout(ctx: CheckContext): void {
+  const req = ctx.data as ConnectReq | undefined;
+  if (!req) return;
+  req.aborted = true;
+  endReq(req, TIMEOUT);
+}
+
+function startWithHandle(w: TcpWrap, c: EffectiveConnection, ctx: AttemptContext): void {
+  const h = new w.TCP(w.constants.SOCKET);
+  const req = new w.TCPConnectWrap();
+  req.oncomplete = onConnect;
+  req.h = h;
+  req.ctx = ctx;
+  const ip = c.bind_if && c.family === 6 && c.ip.startsWith('fe80') && !c.ip.includes('%') ? `${c.ip}%${c.bind_if}` : c.ip;
+  const err = c.family === 6 ? h.connect6(req, ip, c.port) : h.connect(req, ip, c.port);
+  if (err) return endReq(req, errorToResult(codeOf(err)));
+  ctx.data = req;
+  ctx.onAbort(onTimeout);
+}
+
 export const tcpCheck: PollRunner & { readonly engine: 'tcp_wrap' | 'net' } = {
   engine: wrap ? 'tcp_wrap' : 'net',
   run(ctx) {
     const c = ctx.checker.connection!;
     return wrap ? probeWithHandle(wrap, c, ctx) : probeWithSocket(c, ctx.signal);
+  },
+  start(ctx) {
+    const c = ctx.checker.connection!;
+    if (wrap && c.fwmark === undefined && c.netns === undefined && c.bindto === undefined && c.bind_port === undefined) return startWithHandle(wrap, c, ctx);
+    tcpCheck.run(ctx).then(
+      (r) => ctx.complete(r),
+      (e: unknown) => ctx.complete(errorToResult(e)),
+    );
   },
 };
 
