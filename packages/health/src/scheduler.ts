@@ -7,7 +7,7 @@ import { systemClock, type Clock } from './clock.js';
 import { HealthConfigError } from './errors.js';
 import { checkerKey, resolveTarget, type ResolvedChecker } from './options.js';
 import { isWatchRunner, type CheckContext, type CheckRunner, type PollRunner, type AttemptContext } from './runner.js';
-import { aggregate, applyResult, initialCheckerState, type CheckerState } from './state.js';
+import { aggregate, applyResultInPlace, initialCheckerState, type CheckerState } from './state.js';
 import { TimerQueue, type TimerEntry } from './timer-queue.js';
 import type { CheckResult, CheckerRef, CheckerType, HealthEvent, HealthEvents, HealthTarget, TargetStatus } from './types.js';
 
@@ -491,14 +491,15 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     if (this.listenerCount('check') > 0) {
       this.emit('check', { type: 'check', seq: this.seq++, time: c.lastCheck, id: rec.target.id, checker: ref(c), result: r, duration });
     }
-    const step = applyResult(c.state, r, c.resolved.timing, rec.weight);
-    c.state = step.state;
+    // c.state is the engine's own (status() copies its fields): changed in place.
+    const step = applyResultInPlace(c.state, r, c.resolved.timing, rec.weight);
+    const delay = step.delay;
     // Most results change nothing: skip building the event material then.
-    if (step.transition || step.state.weightDelta !== c.lastDelta) {
-      c.lastDelta = step.state.weightDelta;
+    if (step.transition || c.state.weightDelta !== c.lastDelta) {
+      c.lastDelta = c.state.weightDelta;
       this.reaggregate(rec, ref(c), r.ok ? (r.detail ?? 'check ok') : r.reason, r.ok ? undefined : r.code);
     }
-    if (!isWatchRunner(c.runner) && this.started && !c.removed) this.scheduleNext(rec, c, step.delay);
+    if (!isWatchRunner(c.runner) && this.started && !c.removed) this.scheduleNext(rec, c, delay);
   }
 
   private reaggregate(rec: TargetRec, cref: CheckerRef, reason: string, code: import('./types.js').FailureCode | undefined): void {

@@ -30,35 +30,51 @@ export interface Step {
 }
 
 export function applyResult(s: CheckerState, r: CheckResult, t: EffectiveTiming, configuredWeight: number): Step {
-  const n: CheckerState = { ...s, hasRun: true };
+  const n: CheckerState = { ...s };
+  const x = applyResultInPlace(n, r, t, configuredWeight);
+  return { state: n, delay: x.delay, transition: x.transition };
+}
+
+const scratch: { delay: number; transition: Step['transition'] } = { delay: 0, transition: undefined };
+
+/**
+ * applyResult for the engine's hot path: changes `s` itself and returns a shared
+ * object (the delay and the transition), valid until the next call. No garbage.
+ */
+export function applyResultInPlace(s: CheckerState, r: CheckResult, t: EffectiveTiming, configuredWeight: number): { readonly delay: number; readonly transition: Step['transition'] } {
+  const wasUp = s.up;
+  const hadRun = s.hasRun;
+  s.hasRun = true;
   let delay = t.delayLoop;
   let transition: Step['transition'];
   if (r.ok) {
-    n.retryIt = 0;
-    if (r.weight !== undefined) n.weightDelta = r.weight - configuredWeight;
-    if (!s.up) {
-      n.successes = s.successes + 1;
-      if (n.successes >= t.rise) {
-        n.up = true;
-        n.successes = 0;
+    s.retryIt = 0;
+    if (r.weight !== undefined) s.weightDelta = r.weight - configuredWeight;
+    if (!wasUp) {
+      s.successes += 1;
+      if (s.successes >= t.rise) {
+        s.up = true;
+        s.successes = 0;
         transition = 'up';
       }
     }
   } else {
-    n.successes = 0;
-    if ((s.up || !s.hasRun) && s.retryIt >= t.retry) {
-      n.retryIt = 0;
-      n.weightDelta = 0;
-      if (s.up) {
-        n.up = false;
+    s.successes = 0;
+    if ((wasUp || !hadRun) && s.retryIt >= t.retry) {
+      s.retryIt = 0;
+      s.weightDelta = 0;
+      if (wasUp) {
+        s.up = false;
         transition = 'down';
       }
-    } else if (s.up) {
-      n.retryIt = s.retryIt + 1;
+    } else if (wasUp) {
+      s.retryIt += 1;
       delay = t.delayBeforeRetry;
     }
   }
-  return { state: n, delay, transition };
+  scratch.delay = delay;
+  scratch.transition = transition;
+  return scratch;
 }
 
 /** keepalived's real_weight(): the IPVS weight range. */
