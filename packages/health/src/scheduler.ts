@@ -428,39 +428,26 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
     };
     c.onGrace ??= () => {
       c.deadline = undefined;
-      this.finish(rec, c, c.gen, TIMEOUT);
+      // Completed through the attempt, so its concurrency slot is given back even if
+      // the runner never answers (its late answer is then ignored).
+      const a = c.attempt;
+      if (a) a.complete(TIMEOUT);
+      else this.finish(rec, c, c.gen, TIMEOUT);
     };
     c.deadline = c.deadlineSlot = this.queue.schedule(c.resolved.timing.timeout, c.onDeadline, c.deadlineSlot);
     const runner = c.runner as PollRunner;
-    if (runner.start) {
-      const slot = direct ? undefined : new Promise<void>((res) => (attempt.release = res));
-      try {
-        runner.start(attempt);
-      } catch (e) {
-        attempt.complete(attempt.aborted ? TIMEOUT : errorResult(e));
-      }
-      return slot;
-    }
-    let p: Promise<CheckResult>;
+    // p-limit's slot is held until the attempt completes (settle releases it).
+    const slot = direct ? undefined : new Promise<void>((res) => (attempt.release = res));
     try {
-      p = runner.run(attempt);
+      if (runner.start) runner.start(attempt);
+      else completeWithRun(runner, attempt);
     } catch (e) {
-      p = Promise.reject(e);
+      attempt.complete(attempt.aborted ? TIMEOUT : errorResult(e));
     }
-    const done = p.then(
-      (r) => {
-        if (direct) this.releaseDirect();
-        this.finish(rec, c, attempt.gen, r);
-      },
-      (e: unknown) => {
-        if (direct) this.releaseDirect();
-        this.finish(rec, c, attempt.gen, attempt.aborted ? TIMEOUT : errorResult(e));
-      },
-    );
-    return direct ? undefined : done;
+    return slot;
   }
 
-  /** A callback runner's attempt ended (Attempt.complete); made once per scheduler. */
+  /** An attempt ended (Attempt.complete, once); made once per scheduler. */
   private readonly settle = (a: Attempt, rec: TargetRec, c: CheckerRec, r: CheckResult): void => {
     if (a.direct) this.releaseDirect();
     else a.release?.();
@@ -529,6 +516,14 @@ export class CheckScheduler extends EventEmitter<HealthEvents> {
 
 function ref(c: CheckerRec): CheckerRef {
   return { index: c.index, type: c.resolved.type };
+}
+
+/** A runner without the callback form: its promise completes the attempt. */
+function completeWithRun(runner: PollRunner, a: Attempt): void {
+  runner.run(a).then(
+    (r) => a.complete(r),
+    (e: unknown) => a.complete(a.aborted ? TIMEOUT : errorResult(e)),
+  );
 }
 
 function errorResult(e: unknown): CheckResult {

@@ -144,6 +144,22 @@ describe('CheckScheduler: keepalived retry semantics', () => {
     expect(events).toMatchObject([{ type: 'down', code: 'timeout', time: 3000 }]);
   });
 
+  it('an attempt closed after the grace gives its concurrency slot back, even if its runner never answers', async () => {
+    // Cap 1: 'a' never answers. Once its attempt is closed as a timeout, 'b' runs.
+    const { clock, sched, times } = setup((id) => (id === 'a' ? 'stuck' : OK), { concurrency: 1 });
+    sched.add(tcp('a', { c: { retry: 0 } }));
+    sched.add(tcp('b'));
+    sched.start();
+    await clock.advance(2999);
+    expect(times.b).toBeUndefined();
+    await clock.advance(1);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await clock.advance(0);
+    expect(times.b).toEqual([3000]);
+    expect(sched.inFlight).toBe(0);
+    sched.stop();
+  });
+
   it('detects a dead server within delay_loop + connect_timeout x (retry+1) + delay_before_retry x retry', async () => {
     let dead = false;
     const { clock, sched, events } = setup(() => (dead ? 'hang' : OK));
