@@ -66,6 +66,18 @@ function rsIdsOf(st: VsState): string[] {
   return (st.rsIds ??= st.vs.realServers.map((rs) => realServerId(st.id, rs)));
 }
 
+/**
+ * "0", "1", ...: the ids the quorum decision gets for the real servers, by position. A
+ * real server's full id (realServerId) is a ~35-character string; building one per real
+ * server at start cost 6 MB for 55,000 of them, and new memory is what a start pays for.
+ * Shared by every virtual server; the full ids are made only where health needs them.
+ */
+const positionIds: string[] = [];
+function positions(n: number): readonly string[] {
+  for (let i = positionIds.length; i < n; i++) positionIds.push(String(i));
+  return positionIds;
+}
+
 interface Draining {
   vsId: string;
   rsId: string;
@@ -280,14 +292,18 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     return q;
   }
 
+  /** The quorum inputs of a virtual server, each real server named by its position. */
   private servers(st: VsState): QuorumServer[] {
-    const ids = rsIdsOf(st);
-    return st.vs.realServers.map((rs, i) => {
-      const id = ids[i]!;
+    const list = st.vs.realServers;
+    const pos = positions(list.length);
+    const out: QuorumServer[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const rs = list[i]!;
       // Without checkers a real server has no health target: always alive at its weight.
-      const s = rs.checkers.length > 0 ? this.health.status(id) : undefined;
-      return { id, alive: s ? s.alive : true, weight: s ? s.weight : rs.weight, inhibit_on_failure: rs.inhibitOnFailure };
-    });
+      const s = rs.checkers.length > 0 ? this.health.status(rsIdsOf(st)[i]!) : undefined;
+      out[i] = { id: pos[i]!, alive: s ? s.alive : true, weight: s ? s.weight : rs.weight, inhibit_on_failure: rs.inhibitOnFailure };
+    }
+    return out;
   }
 
   /**
@@ -313,7 +329,8 @@ export class CheckSide extends EventEmitter<CheckSideEvents> {
     st.quorumUp = d.up;
     st.sorryActive = d.sorryActive;
     st.init = false;
-    st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations, rsIdsOf(st)));
+    const pos = positions(st.vs.realServers.length);
+    st.output = st.instances.map((inst) => desiredService(inst, st.vs, d.destinations, pos));
     st.dirty = false;
   }
 

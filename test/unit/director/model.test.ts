@@ -560,3 +560,20 @@ describe('virtual_routes: routing tables by number or iproute2 name', () => {
     expect(tableOf('nosuch')).toEqual([expect.stringMatching(/^9:38 .*unknown routing table 'nosuch'/)]);
   });
 });
+
+describe('real servers without checkers', () => {
+  it('share one frozen empty checker list; a real server with checkers has its own', () => {
+    const { config } = ok(
+      `virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n real_server 10.0.1.2 80 {\n  TCP_CHECK {\n   connect_timeout 2\n  }\n }\n real_server 10.0.1.3 80 {\n }\n}\n` +
+        `virtual_server 10.0.0.2 80 {\n protocol TCP\n real_server 10.0.2.1 80 {\n }\n}\n`,
+    );
+    const [a, b] = config.virtualServers;
+    const [none1, withCheck, none2] = a!.realServers;
+    expect(none1!.checkers).toEqual([]);
+    expect(none1!.checkers).toBe(none2!.checkers);
+    expect(none1!.checkers).toBe(b!.realServers[0]!.checkers);
+    expect(Object.isFrozen(none1!.checkers)).toBe(true);
+    expect(withCheck!.checkers.map((c) => c.type)).toEqual(['TCP_CHECK']);
+    expect(Object.isFrozen(withCheck!.checkers)).toBe(false);
+  });
+});
