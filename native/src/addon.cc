@@ -340,7 +340,13 @@ class Poller : public Napi::ObjectWrap<Poller> {
     int err;
     Napi::Value msgs = DrainInto(env, self->fd_, 4096, self->buf_, &err);
     Napi::Value e = err ? ErrnoError(env, err, "recvmsg").Value() : env.Null();
-    self->cb_.MakeCallback(env.Global(), {e, msgs});
+    // A listener that throws must reach process 'uncaughtException' like any
+    // other JS callback; a C++ exception escaping into libuv aborts the process.
+    try {
+      self->cb_.MakeCallback(env.Global(), {e, msgs});
+    } catch (const Napi::Error& ex) {
+      napi_fatal_exception(env, ex.Value());
+    }
   }
 
   int fd_;
