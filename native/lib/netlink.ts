@@ -375,8 +375,14 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
         if (m.type !== NLMSG_NOOP && m.type !== NLMSG_ERROR && m.type !== NLMSG_DONE) this.emit('message', m);
         continue;
       }
-      if (p.kind === 'batch') this.onBatchReply(p, m);
-      else this.onDumpReply(p, m);
+      // A reply that does not decode fails its own request with the typed error;
+      // thrown from here it would escape the poller and leave the request hanging.
+      try {
+        if (p.kind === 'batch') this.onBatchReply(p, m);
+        else this.onDumpReply(p, m);
+      } catch (e) {
+        this.failPending(m.seq, asDecodeError(e));
+      }
     }
   }
 
@@ -464,4 +470,9 @@ export function wrapErrno(e: unknown, what: string, object?: unknown): LvsdError
   }
   if (e instanceof LvsdError) return e;
   return new LvsdError('LVSD_ERR_SYSCALL', `${what}: ${String(e)}`, { object, cause: e });
+}
+
+function asDecodeError(e: unknown): LvsdError {
+  if (e instanceof LvsdError) return e;
+  return new LvsdError('LVSD_ERR_NETLINK_DECODE', e instanceof Error ? e.message : String(e), { cause: e });
 }

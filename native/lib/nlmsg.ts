@@ -1,5 +1,5 @@
 // struct nlmsghdr framing and NLMSG_ERROR / extended-ack parsing. Pure functions.
-import { decodeAttrs, type Schema, Writer } from './attr.js';
+import { AttrDecodeError, decodeAttrs, type Schema, Writer } from './attr.js';
 
 export const NLMSG_HDRLEN = 16;
 export const NLMSG_NOOP = 1;
@@ -51,14 +51,14 @@ export function finishMessage(w: Writer, at: number): void {
   w.buf.writeUInt32LE(w.off - at, at);
 }
 
-/** Splits a datagram into messages. Throws on a length that runs past the end. */
+/** Splits a datagram into messages. Throws AttrDecodeError on a length that runs past the end. */
 export function parseMessages(buf: Buffer): NlMessage[] {
   const out: NlMessage[] = [];
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = buf.readUInt32LE(off);
     if (len < NLMSG_HDRLEN || off + len > buf.length) {
-      throw new Error(`netlink: message at ${off} has bad length ${len} (datagram ${buf.length})`);
+      throw new AttrDecodeError(`netlink: message at ${off} has bad length ${len} (datagram ${buf.length})`);
     }
     out.push({
       type: buf.readUInt16LE(off + 4),
@@ -92,7 +92,7 @@ export interface AckInfo {
 /** Decodes an NLMSG_ERROR payload: the errno, the request it answers and the extended ack. */
 export function parseAck(m: NlMessage): AckInfo {
   const { buf, start, end } = m;
-  if (end - start < 4 + NLMSG_HDRLEN) throw new Error('netlink: short NLMSG_ERROR');
+  if (end - start < 4 + NLMSG_HDRLEN) throw new AttrDecodeError(`netlink: short NLMSG_ERROR (${end - start} bytes)`);
   const err = buf.readInt32LE(start);
   const origLen = buf.readUInt32LE(start + 4);
   const seq = buf.readUInt32LE(start + 12);
