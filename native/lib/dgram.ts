@@ -3,11 +3,11 @@
 // events with the sender and ancillary data already decoded; the protocol above
 // decides what the bytes mean.
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { native, isErrno, type NativePeriodicSender, type NativePoller, type RecvMessage } from './binding.js';
 import { parseCmsgs, type Cmsg } from './cmsg.js';
 import { LvsdError } from './errors.js';
-import { wrapErrno } from './netlink.js';
+import { openNetns, wrapErrno } from './netlink.js';
 import { decodeSockaddr } from './sockaddr.js';
 
 export interface RawSocketOptions {
@@ -41,7 +41,7 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
     let nsfd: number | undefined;
     let own = false;
     if (typeof opts.netns === 'string') {
-      nsfd = openSync(opts.netns, 'r');
+      nsfd = openNetns(opts.netns);
       own = true;
     } else nsfd = opts.netns;
     try {

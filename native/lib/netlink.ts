@@ -119,7 +119,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     let nsfd: number | undefined;
     let ownNs = false;
     if (typeof opts.netns === 'string') {
-      nsfd = openSync(opts.netns, 'r');
+      nsfd = openNetns(opts.netns);
       ownNs = true;
     } else if (typeof opts.netns === 'number') nsfd = opts.netns;
     let fd: number;
@@ -470,6 +470,25 @@ export function wrapErrno(e: unknown, what: string, object?: unknown): LvsdError
   }
   if (e instanceof LvsdError) return e;
   return new LvsdError('LVSD_ERR_SYSCALL', `${what}: ${String(e)}`, { object, cause: e });
+}
+
+/**
+ * Opens a network namespace file. A path that does not exist (a netns deleted
+ * under us) is an LvsdError with the positive errno like any other failed call,
+ * not a raw fs error with a negative one.
+ */
+export function openNetns(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    const errno = isErrno(e) ? Math.abs(e.errno) : undefined;
+    const denied = errno === 1 || errno === 13; // EPERM, EACCES
+    throw new LvsdError(denied ? 'LVSD_ERR_PERMISSION' : 'LVSD_ERR_SYSCALL', `open network namespace ${path}: ${String(e)}`, {
+      errno,
+      object: path,
+      cause: e,
+    });
+  }
 }
 
 function asDecodeError(e: unknown): LvsdError {

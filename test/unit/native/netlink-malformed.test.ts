@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttrDecodeError, NetlinkSocket, nlmsg } from '@lvsd/native';
+import { AttrDecodeError, LvsdError, NetlinkSocket, RawSocket, nlmsg } from '@lvsd/native';
 
 const hdr = (len: number, type: number, flags: number, seq: number) => {
   const b = Buffer.alloc(16);
@@ -32,6 +32,22 @@ describe('malformed netlink input', () => {
       expect(priv.pending.size).toBe(0);
     } finally {
       s.close();
+    }
+  });
+});
+
+describe('a network namespace that does not exist', () => {
+  const path = '/var/run/netns/lvsd-test-no-such-netns';
+  it('gives an LvsdError with the positive errno, for netlink and raw sockets alike', () => {
+    for (const open of [() => NetlinkSocket.open(0, { netns: path }), () => new RawSocket(2, 2, 0, { netns: path })]) {
+      let err: unknown;
+      try {
+        open();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LvsdError);
+      expect(err).toMatchObject({ code: 'LVSD_ERR_SYSCALL', errno: 2, errnoName: 'ENOENT', object: path });
     }
   });
 });
