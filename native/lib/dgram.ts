@@ -90,9 +90,9 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
     if (this.closed) throw new LvsdError('LVSD_ERR_CLOSED', 'socket is closed');
     if (!Number.isInteger(rtPriority) || rtPriority < 0 || rtPriority > 99)
       throw new LvsdError('LVSD_ERR_INVALID_ARG', `rtPriority must be an integer from 0 to 99, got ${rtPriority}`);
-    const inner = new native.PeriodicSender(this.fd, data, addrs, Math.round(intervalMs * 1000), control, rtPriority);
+    const inner = new native.PeriodicSender(this.fd, data, addrs, periodUs(intervalMs * 1000), control, rtPriority);
     const s: NativePeriodicSender = {
-      update: (d, us) => inner.update(d, us),
+      update: (d, us) => inner.update(d, us === undefined ? undefined : periodUs(us)),
       stats: () => inner.stats(),
       stop: () => {
         inner.stop();
@@ -149,4 +149,15 @@ function decode(m: RecvMessage): RawMessage {
     cmsgs: parseCmsgs(m.control),
     truncated: m.truncated === true,
   };
+}
+
+/**
+ * The sender thread's period in microseconds. 0, a negative number or NaN would
+ * have it send flat out (~10,000 packets a second on loopback); VRRP's shortest
+ * interval is 10 ms, so anything under 1 ms is a caller's bug.
+ */
+function periodUs(us: number): number {
+  if (!Number.isFinite(us) || us < 1000)
+    throw new LvsdError('LVSD_ERR_INVALID_ARG', `periodic send interval must be at least 1 ms, got ${us / 1000} ms`);
+  return Math.round(us);
 }
