@@ -43,7 +43,15 @@ export function runProgram(argv: readonly string[], opts: RunProgramOptions = {}
     let timedOut = false;
     let settled = false;
     let graceTimer: NodeJS.Timeout | undefined;
-    const child = spawn(full[0], full.slice(1), { stdio: 'ignore', detached: true, uid: opts.uid, gid: opts.gid });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(full[0], full.slice(1), { stdio: 'ignore', detached: true, uid: opts.uid, gid: opts.gid });
+    } catch (e) {
+      // Arguments spawn refuses up front (a NUL byte, a bad uid) are a program
+      // that could not start, like ENOENT: a result, never a rejection.
+      resolve({ code: null, signal: null, timedOut: false, error: (e as NodeJS.ErrnoException).code ?? String(e) });
+      return;
+    }
     const pid = child.pid;
     const kill = () => {
       if (settled || timedOut) return;

@@ -56,3 +56,10 @@ describe('runProgram', () => {
     expect(r.timedOut).toBe(true);
   });
 });
+
+describe('runProgram arguments spawn refuses', () => {
+  it('resolves with the error instead of rejecting', async () => {
+    const r = await runProgram(['/bin/echo', 'a\0b']);
+    expect(r).toMatchObject({ code: null, signal: null, timedOut: false, error: 'ERR_INVALID_ARG_VALUE' });
+  });
+});
