@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -106,8 +107,15 @@ Napi::Value Socket(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// An error recvmsg reported after some messages of the same call had been read: the
+// kernel clears a socket error once it has reported it (ENOBUFS after an overrun),
+// so it is kept here and thrown by the next call on that fd, after the messages were
+// delivered. Per thread: recvmsg and close run on the JS thread that owns the socket.
+thread_local std::unordered_map<int, int> deferredRecvError;
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
+  deferredRecvError.erase(fd);  // the number may be reused by the next socket
   if (close(fd) < 0) throw ErrnoError(info.Env(), errno, "close");
   return info.Env().Undefined();
 }
@@ -273,14 +281,24 @@ Napi::Value DrainInto(Napi::Env env, int fd, uint32_t max, std::vector<uint8_t>&
   return out;
 }
 
+
 Napi::Value RecvMsgSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   uint32_t max = info.Length() > 1 ? info[1].As<Napi::Number>().Uint32Value() : 1024;
+  auto deferred = deferredRecvError.find(fd);
+  if (deferred != deferredRecvError.end()) {
+    int e = deferred->second;
+    deferredRecvError.erase(deferred);
+    throw ErrnoError(env, e, "recvmsg");
+  }
   static thread_local std::vector<uint8_t> buf(kRecvBuf);
   int err;
   Napi::Value out = DrainInto(env, fd, max, buf, &err);
-  if (err && out.As<Napi::Array>().Length() == 0) throw ErrnoError(env, err, "recvmsg");
+  if (err) {
+    if (out.As<Napi::Array>().Length() == 0) throw ErrnoError(env, err, "recvmsg");
+    deferredRecvError[fd] = err;
+  }
   return out;
 }
 
