@@ -105,6 +105,8 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   private readonly pending = new Map<number, Pending>();
   private poller: NativePoller | undefined;
   private closed = false;
+  /** sendmsgAsync calls still running off the event loop: close() waits for them to close the fd. */
+  private asyncSends = 0;
   private readonly writer = new Writer(64 * 1024);
   /** Messages sent and datagrams (sendmsg calls) used, for benchmarks and tests. */
   readonly counters = { messages: 0, sendmsg: 0, recvDatagrams: 0, overruns: 0 };
@@ -205,12 +207,20 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     finishMessage(w, at);
     const data = w.take();
     const done = this.expectBatch(seq, 1, [msg.object], opts);
+    // Settled by a close() or an abort while the send still runs: awaited below, but
+    // not yet, and an unhandled rejection in between would end the process.
+    done.catch(() => {});
     this.ensurePolling();
+    this.asyncSends++;
     try {
       await native.sendmsgAsync(this.fd, data);
     } catch (e) {
       this.pending.delete(seq);
       throw wrapErrno(e, 'netlink sendmsg', msg.object);
+    } finally {
+      // A close() meanwhile left the fd open for this send: its number must not be
+      // reused by another socket while a worker thread still sends on it.
+      if (--this.asyncSends === 0 && this.closed) native.close(this.fd);
     }
     this.counters.sendmsg++;
     this.counters.messages++;
@@ -442,7 +452,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     this.poller = undefined;
     const err = new LvsdError('LVSD_ERR_CLOSED', 'netlink socket closed with requests pending');
     for (const seq of [...this.pending.keys()]) this.failPending(seq, err);
-    native.close(this.fd);
+    if (this.asyncSends === 0) native.close(this.fd); // else the last async send closes it
   }
 }
 

@@ -51,3 +51,19 @@ describe('a network namespace that does not exist', () => {
     }
   });
 });
+
+describe('close() while a blocking send runs off the event loop', () => {
+  it('keeps the fd open until that send has finished, then closes it', async () => {
+    const { fstatSync } = await import('node:fs');
+    const s = NetlinkSocket.open(0); // NETLINK_ROUTE
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const fd: number = (s as any).fd;
+    // RTM_GETLINK for no interface: the kernel answers with an error, which does not matter here.
+    const send = s.sendBlocking({ type: 18, body: (w) => w.bytes(Buffer.alloc(16)) });
+    s.close();
+    // The send's worker may be writing on the fd now: its number must not be free for reuse.
+    expect(() => fstatSync(fd)).not.toThrow();
+    await expect(send).rejects.toMatchObject({ code: 'LVSD_ERR_CLOSED' });
+    expect(() => fstatSync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+});
